@@ -1,0 +1,39 @@
+import type { Findings } from '../rules/types.js';
+
+/**
+ * A bidirectional conversation. Side A is whoever sent the first packet we saw, side B the other
+ * end; that is NOT necessarily client and server (a tap may join mid-session). Which side is the
+ * miner is decided later by the rules (see rules/roles.ts).
+ */
+export interface Flow {
+  id: number;
+  ipVersion: 4 | 6;
+  proto: number;
+  /** Address strings are built once per flow, never per packet. */
+  aAddr: string;
+  bAddr: string;
+  aPort: number;
+  bPort: number;
+  /** Microseconds since epoch. */
+  firstSeen: number;
+  lastSeen: number;
+  packetsAB: number;
+  packetsBA: number;
+  bytesAB: number;
+  bytesBA: number;
+  /** Which side sent a bare SYN (no ACK): 0 unseen, 1 side A, 2 side B. */
+  synFrom: 0 | 1 | 2;
+  /** Name of the input (file, "-", interface) the flow was seen in. */
+  input: string;
+  /** What the rules found so far; created lazily by the rules, null while nothing is known. */
+  findings: Findings | null;
+  /** Opaque per-flow inspection state owned by src/rules; null once the rules stop inspecting. */
+  inspector: unknown;
+  /** True once the rules will not look at payload any more (decided or excluded). */
+  inspectionDone: boolean;
+}
+
+/** Packet direction within a flow. */
+export const DIR_AB = 0;
+export const DIR_BA = 1;
+export type Direction = 0 | 1;
