@@ -31,6 +31,19 @@ export interface Flow {
   inspector: unknown;
   /** True once the rules will not look at payload any more (decided or excluded). */
   inspectionDone: boolean;
+  /** Side whose address is in the blacklist: 0 none, 1 side A, 2 side B. Looked up once per flow. */
+  blacklistSide: 0 | 1 | 2;
+
+  // Flow-table bookkeeping: raw addresses for key comparison without strings, hash chain and
+  // the idle list (least recently seen first) that makes expiry and eviction O(1).
+  aRaw: Uint8Array;
+  bRaw: Uint8Array;
+  hash: number;
+  hashNext: Flow | null;
+  idlePrev: Flow | null;
+  idleNext: Flow | null;
+  /** Start of the current active-timeout period (µs); counters restart when a period is reported. */
+  periodStart: number;
 }
 
 /** Packet direction within a flow. */

@@ -1,0 +1,141 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { loadConfig, DEFAULT_CONFIG_PATH } from '../config.js';
+import { isPoolwatchError } from '../errors.js';
+import { log } from '../log.js';
+import { openDatabase } from '../report/db.js';
+import { formatSources } from '../report/format.js';
+import { querySources } from '../report/query.js';
+import { runScan } from '../scan.js';
+import { progressMeter, type Progress } from './progress.js';
+
+/** Exit codes scripts can rely on (documented in the README). */
+export const EXIT_OK = 0;
+export const EXIT_INCOMPLETE = 1;
+export const EXIT_FATAL = 2;
+
+const FORMATS = ['table', 'json', 'csv', 'ndjson'] as const;
+type Format = (typeof FORMATS)[number];
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+const positiveInt = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number above 0');
+  return n;
+};
+
+export async function main(argv: string[]): Promise<number> {
+  let code = EXIT_OK;
+  const program = new Command('poolwatch')
+    .description('Find cryptocurrency-mining traffic in packet captures, live interfaces and flow exports.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  program
+    .command('scan')
+    .description('Replay captures (pcap/pcapng, - for stdin) or watch an interface; record miners per source IP.')
+    .argument('[inputs...]', 'capture files; - reads standard input (tcpdump -w - | poolwatch scan -)')
+    .option('-i, --interface <if>', 'capture live from this interface (runs tcpdump, or dumpcap)')
+    .option('--bpf <expr>', 'capture filter for --interface, e.g. "tcp and not port 22"')
+    .option('--db <path>', 'SQLite database to append the hits to (default: keep them in memory for this run)')
+    .option('-b, --blacklist <file>', 'extra plain list ADDRESS[/LEN][:PORT[-PORT]] for this run (repeatable)', collect, [])
+    .option('-c, --config <file>', 'YAML configuration', DEFAULT_CONFIG_PATH)
+    .addOption(new Option('-f, --format <format>', 'report printed on stdout at the end').choices(FORMATS).default('table'))
+    .option('-q, --quiet', 'print no report on stdout (use with --db)')
+    .option('--max-flows <n>', 'flows kept in memory (overrides the configuration)', positiveInt)
+    .option('--no-progress', 'no progress line on stderr')
+    .addHelpText('after', `
+Exit codes: 0 all input read; 1 some input damaged or skipped (the rest was analysed and recorded);
+2 nothing could be done (bad arguments, missing file, unusable database, capture tool failed).
+
+Examples:
+  poolwatch scan fixtures/stratum-btc.pcap
+  poolwatch scan --db hits.db day1.pcap day2.pcapng
+  tcpdump -i eth0 -U -w - | poolwatch scan --db hits.db -
+  poolwatch scan --interface eth0 --bpf "tcp" --db hits.db`)
+    .action(async (inputs: string[], o) => {
+      const config = loadConfig(o.config);
+      if (o.maxFlows !== undefined) config.flows.maxFlows = o.maxFlows;
+      let meter: Progress | null = null;
+      const stop = o.interface !== undefined ? stopOnSignal() : undefined;
+      const result = await runScan({
+        inputs,
+        iface: o.interface,
+        bpf: o.bpf,
+        dbPath: o.db ?? ':memory:',
+        blacklistFiles: o.blacklist,
+        config,
+        command: argv.slice(2).join(' '),
+        log,
+        stopSignal: stop,
+        onProgress: (packets, bytes, totalBytes) => {
+          if (o.progress) meter ??= progressMeter(totalBytes);
+          meter?.update(packets, bytes);
+        },
+      }).finally(() => meter?.done());
+      meter = null;
+      const s = result.stats;
+      const records = querySources(result.db, { runId: result.runId });
+      log.info(
+        {
+          runId: result.runId,
+          packets: s.packets,
+          ipPackets: s.ipPackets,
+          flows: s.flows,
+          flowsEvicted: s.flowsEvicted,
+          flaggedFlows: s.flaggedFlows,
+          sourcesFlagged: records.length,
+          skipped: { notIp: s.notIp, unsupportedLink: s.unsupportedLink, truncated: s.truncated, malformed: s.malformed, laterFragments: s.laterFragments },
+          damagedInputs: s.inputs.filter((i) => i.damaged).map((i) => i.input),
+        },
+        'scan finished',
+      );
+      if (!o.quiet) process.stdout.write(formatSources(records, o.format as Format) + '\n');
+      result.db.close();
+      if (result.incomplete) code = EXIT_INCOMPLETE;
+    });
+
+  program
+    .command('report')
+    .description('Print one record per source IP from a database written by scan --db.')
+    .requiredOption('--db <path>', 'SQLite database')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('table'))
+    .option('--run <id>', 'only this run (see the runs table)', positiveInt)
+    .addOption(new Option('--category <c>', 'only this category').choices(['mining', 'crypto-p2p']))
+    .action((o) => {
+      const db = openDatabase(o.db, { readonly: true });
+      const records = querySources(db, { runId: o.run, category: o.category });
+      db.close();
+      process.stdout.write(formatSources(records, o.format as Format) + '\n');
+    });
+
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (e) {
+    const err = e as { code?: string; exitCode?: number; message?: string };
+    if (typeof err.code === 'string' && err.code.startsWith('commander.')) {
+      // --help and --version exit 0; usage errors were already printed by commander.
+      return err.exitCode === 0 ? EXIT_OK : EXIT_FATAL;
+    }
+    if (isPoolwatchError(e)) {
+      log.error({ code: e.code }, e.message);
+      return EXIT_FATAL;
+    }
+    log.fatal({ err: e }, `unexpected error: ${err.message ?? e}`);
+    return EXIT_FATAL;
+  }
+}
+
+/** Resolves on the first SIGINT/SIGTERM so a live capture can stop cleanly and flush. */
+function stopOnSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const handler = () => {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+      resolve();
+    };
+    process.on('SIGINT', handler);
+    process.on('SIGTERM', handler);
+  });
+}

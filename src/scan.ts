@@ -1,0 +1,142 @@
+import { statSync } from 'node:fs';
+import type Database from 'better-sqlite3';
+import { buildIndex } from './blacklist/index.js';
+import { loadPlainListFile, type BlacklistEntry } from './blacklist/plain.js';
+import { readCaptureStream } from './capture/reader.js';
+import { fileSource, interfaceSource, type CaptureSource } from './capture/sources.js';
+import type { Config } from './config.js';
+import { PoolwatchError, isPoolwatchError } from './errors.js';
+import type { Logger } from './log.js';
+import { Pipeline, type RunStats } from './pipeline.js';
+import { openDatabase } from './report/db.js';
+import { finishRun, HitSink, startRun } from './report/sink.js';
+
+export interface ScanRequest {
+  inputs: string[];
+  iface?: string;
+  bpf?: string;
+  /** Database path; ':memory:' keeps results for this run only. */
+  dbPath: string;
+  /** Extra plain lists for this run (--blacklist), on top of the configuration's. */
+  blacklistFiles: string[];
+  config: Config;
+  command: string;
+  log: Logger;
+  /** Called about twice a second with the packets and input bytes so far. */
+  onProgress?: (packets: number, bytes: number, totalBytes: number) => void;
+  /** Resolves when a live capture should stop (SIGINT/SIGTERM). */
+  stopSignal?: Promise<void>;
+}
+
+export interface ScanResult {
+  runId: number;
+  db: Database.Database;
+  stats: RunStats;
+  /** Some input was damaged, cut short or skipped: the run went on, but saw less than was asked. */
+  incomplete: boolean;
+  /** Total size of the input files when known (for progress). */
+  totalBytes: number;
+}
+
+/** Everything the run needs, checked before the first packet: a bad argument costs no work. */
+function prepare(req: ScanRequest) {
+  const sources: CaptureSource[] = [];
+  let totalBytes = 0;
+  for (const input of req.inputs) {
+    if (input !== '-') {
+      let st;
+      try {
+        st = statSync(input);
+      } catch (e) {
+        throw new PoolwatchError('PW_ERR_IO', `cannot read input: ${(e as NodeJS.ErrnoException).code ?? e}`, { file: input });
+      }
+      if (!st.isFile() && !st.isFIFO()) throw new PoolwatchError('PW_ERR_IO', 'input is not a file', { file: input });
+      totalBytes += st.size;
+    }
+    sources.push(fileSource(input));
+  }
+  if (req.iface !== undefined) sources.push(interfaceSource(req.iface, req.bpf));
+  if (sources.length === 0) throw new PoolwatchError('PW_ERR_USAGE', 'nothing to scan: name capture files, - for standard input, or --interface');
+
+  const entries: BlacklistEntry[] = [];
+  const allow: BlacklistEntry[] = [];
+  const load = (file: string, into: BlacklistEntry[]) => {
+    const { entries: got, errors } = loadPlainListFile(file);
+    for (const e of errors) req.log.warn({ code: e.code }, e.message);
+    into.push(...got);
+  };
+  for (const f of req.config.blacklistFiles) load(f, entries);
+  for (const f of req.blacklistFiles) load(f, entries);
+  for (const f of req.config.allowFiles) load(f, allow);
+  return { sources, totalBytes, index: buildIndex(entries, allow), listSize: entries.length };
+}
+
+export async function runScan(req: ScanRequest): Promise<ScanResult> {
+  const { sources, totalBytes, index, listSize } = prepare(req);
+  const db = openDatabase(req.dbPath);
+  const runId = startRun(db, { command: req.command, inputs: sources.map((s) => s.name) });
+  const sink = new HitSink(db, runId, { batchSize: req.config.batchSize });
+  const pipeline = new Pipeline({
+    blacklist: index,
+    poolPorts: new Set(req.config.poolPorts),
+    flows: req.config.flows,
+    onHit: (hit) => sink.add(hit),
+    log: req.log,
+  });
+  req.log.debug({ entries: listSize, runId }, 'blacklist loaded');
+
+  let incomplete = false;
+  let bytesDone = 0;
+  let status = 'ok';
+  try {
+    for (let i = 0; i < sources.length; i++) {
+      const source = sources[i];
+      pipeline.beginInput(source.name, source.kind === 'file' ? 'pcap' : source.kind);
+      let seen = 0;
+      const timer = setInterval(() => {
+        req.onProgress?.(pipeline.stats.packets, bytesDone + seen, totalBytes);
+        // A live capture runs for hours: write what is flagged as it goes, not only at the end.
+        if (source.kind !== 'file') sink.flush();
+      }, 500);
+      const stopping = req.stopSignal?.then(() => source.stop?.());
+      try {
+        const stream = await source.open();
+        stream.on('data', (chunk: Buffer) => {
+          seen += chunk.length;
+        });
+        const stats = await readCaptureStream(stream, source.name, pipeline.handlePacket);
+        await source.done;
+        pipeline.endInput(stats);
+        if (stats.damaged) {
+          incomplete = true;
+          req.log.error({ input: source.name, code: stats.damaged.code, offset: stats.damaged.context.offset }, stats.damaged.message);
+        }
+      } catch (e) {
+        if (!isPoolwatchError(e) || sources.length === 1) throw e;
+        // One unreadable input does not cost the others their analysis.
+        incomplete = true;
+        req.log.error({ input: source.name, code: e.code }, e.message);
+      } finally {
+        clearInterval(timer);
+        void stopping;
+      }
+      bytesDone += seen;
+      if (pipeline.stats.inputs.at(-1)?.skippedLinkTypes.length) incomplete = true;
+    }
+  } catch (e) {
+    status = 'failed';
+    throw e;
+  } finally {
+    // Whatever was flagged before a failure is still written.
+    const stats = pipeline.finish();
+    sink.flush();
+    finishRun(db, runId, {
+      packets: stats.packets,
+      bytes: stats.bytes,
+      flows: stats.flows,
+      damaged: stats.inputs.filter((s) => s.damaged !== null).length,
+      status: status === 'ok' && incomplete ? 'incomplete' : status,
+    });
+  }
+  return { runId, db, stats: pipeline.stats, incomplete, totalBytes };
+}
