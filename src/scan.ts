@@ -61,8 +61,8 @@ function prepare(req: ScanRequest) {
   const entries: BlacklistEntry[] = [];
   const allow: BlacklistEntry[] = [];
   const load = (file: string, into: BlacklistEntry[]) => {
-    const { entries: got, errors } = loadPlainListFile(file);
-    for (const e of errors) req.log.warn({ code: e.code }, e.message);
+    const { entries: got, errors, warnings } = loadPlainListFile(file);
+    for (const e of [...errors, ...warnings]) req.log.warn({ code: e.code }, e.message);
     into.push(...got);
   };
   for (const f of req.config.blacklistFiles) load(f, entries);
