@@ -3,7 +3,7 @@ import { loadConfig, DEFAULT_CONFIG_PATH } from '../config.js';
 import { isPoolwatchError } from '../errors.js';
 import { log } from '../log.js';
 import { openDatabase } from '../report/db.js';
-import { formatSources } from '../report/format.js';
+import { formatSources, OUTPUT_FORMATS, type OutputFormat } from '../report/format.js';
 import { querySources } from '../report/query.js';
 import { runScan } from '../scan.js';
 import { progressMeter, type Progress } from './progress.js';
@@ -13,8 +13,6 @@ export const EXIT_OK = 0;
 export const EXIT_INCOMPLETE = 1;
 export const EXIT_FATAL = 2;
 
-const FORMATS = ['table', 'json', 'csv', 'ndjson'] as const;
-type Format = (typeof FORMATS)[number];
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 const positiveInt = (value: string) => {
@@ -40,7 +38,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--db <path>', 'SQLite database to append the hits to (default: keep them in memory for this run)')
     .option('-b, --blacklist <file>', 'extra plain list ADDRESS[/LEN][:PORT[-PORT]] for this run (repeatable)', collect, [])
     .option('-c, --config <file>', 'YAML configuration', DEFAULT_CONFIG_PATH)
-    .addOption(new Option('-f, --format <format>', 'report printed on stdout at the end').choices(FORMATS).default('table'))
+    .addOption(new Option('-f, --format <format>', 'report printed on stdout at the end').choices(OUTPUT_FORMATS).default('table'))
     .option('-q, --quiet', 'print no report on stdout (use with --db)')
     .option('--max-flows <n>', 'flows kept in memory (overrides the configuration)', positiveInt)
     .option('--no-progress', 'no progress line on stderr')
@@ -90,7 +88,7 @@ Examples:
         },
         'scan finished',
       );
-      if (!o.quiet) process.stdout.write(formatSources(records, o.format as Format) + '\n');
+      if (!o.quiet) printReport(formatSources(records, o.format as OutputFormat));
       result.db.close();
       if (result.incomplete) code = EXIT_INCOMPLETE;
     });
@@ -99,14 +97,14 @@ Examples:
     .command('report')
     .description('Print one record per source IP from a database written by scan --db.')
     .requiredOption('--db <path>', 'SQLite database')
-    .addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('table'))
+    .addOption(new Option('-f, --format <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
     .option('--run <id>', 'only this run (see the runs table)', positiveInt)
     .addOption(new Option('--category <c>', 'only this category').choices(['mining', 'crypto-p2p']))
     .action((o) => {
       const db = openDatabase(o.db, { readonly: true });
       const records = querySources(db, { runId: o.run, category: o.category });
       db.close();
-      process.stdout.write(formatSources(records, o.format as Format) + '\n');
+      printReport(formatSources(records, o.format as OutputFormat));
     });
 
   try {
@@ -125,6 +123,11 @@ Examples:
     log.fatal({ err: e }, `unexpected error: ${err.message ?? e}`);
     return EXIT_FATAL;
   }
+}
+
+/** Results go to stdout with one final newline; an empty NDJSON report prints nothing at all. */
+function printReport(text: string): void {
+  if (text !== '') process.stdout.write(text + '\n');
 }
 
 /** Resolves on the first SIGINT/SIGTERM so a live capture can stop cleanly and flush. */

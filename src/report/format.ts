@@ -1,0 +1,173 @@
+import { PoolwatchError } from '../errors.js';
+import type { PoolRef, SourceRecord } from './query.js';
+
+export type OutputFormat = 'json' | 'csv' | 'table' | 'ndjson';
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ['json', 'csv', 'table', 'ndjson'];
+
+/**
+ * Render source records. The text has no final line break (the caller adds one when writing);
+ * ndjson of nothing is the empty string.
+ */
+export function formatSources(records: SourceRecord[], format: OutputFormat): string {
+  switch (format) {
+    case 'json':
+      return JSON.stringify(records, null, 2);
+    case 'ndjson':
+      return records.map((r) => JSON.stringify(r)).join('\n');
+    case 'csv':
+      return formatCsv(records);
+    case 'table':
+      return formatTable(records);
+    default:
+      throw new PoolwatchError('PW_ERR_USAGE', `unknown output format "${String(format)}" (${OUTPUT_FORMATS.join(', ')})`);
+  }
+}
+
+/** "ip:port", or "[v6]:port" so the port stays unambiguous. */
+export function poolEndpoint(p: PoolRef): string {
+  return p.ip.includes(':') ? `[${p.ip}]:${p.port}` : `${p.ip}:${p.port}`;
+}
+
+// ---------------------------------------------------------------- CSV
+
+/** Column name (the SourceRecord key, plus poolHosts) and how to get the cell. */
+const CSV_COLUMNS: readonly [string, (r: SourceRecord) => string][] = [
+  ['src', (r) => r.src],
+  ['category', (r) => r.category],
+  ['evidence', (r) => r.evidence.join(';')],
+  ['pools', (r) => r.pools.map(poolEndpoint).join(';')],
+  // Not a SourceRecord key: the pool host names, so CSV loses nothing that JSON has.
+  ['poolHosts', (r) => uniqueSorted(r.pools.flatMap((p) => (p.host === undefined ? [] : [p.host]))).join(';')],
+  ['coins', (r) => r.coins.join(';')],
+  ['logins', (r) => r.logins.join(';')],
+  ['workers', (r) => r.workers.join(';')],
+  ['agents', (r) => r.agents.join(';')],
+  ['algos', (r) => r.algos.join(';')],
+  ['flows', (r) => String(r.flows)],
+  ['packets', (r) => String(r.packets)],
+  ['bytes', (r) => String(r.bytes)],
+  ['bytesUp', (r) => String(r.bytesUp)],
+  ['bytesDown', (r) => String(r.bytesDown)],
+  ['sharesSubmitted', (r) => String(r.sharesSubmitted)],
+  ['sharesAccepted', (r) => String(r.sharesAccepted)],
+  ['sharesRejected', (r) => String(r.sharesRejected)],
+  ['difficulty', (r) => (r.difficulty === null ? '' : String(r.difficulty))],
+  ['reportedHashrate', (r) => (r.reportedHashrate === null ? '' : String(r.reportedHashrate))],
+  ['blacklistEntries', (r) => r.blacklistEntries.join(';')],
+  ['firstSeen', (r) => r.firstSeen],
+  ['lastSeen', (r) => r.lastSeen],
+  ['inputs', (r) => r.inputs.join(';')],
+];
+
+export const CSV_HEADER: readonly string[] = CSV_COLUMNS.map(([name]) => name);
+
+/** RFC 4180: CRLF between lines, a header row, one line per source. */
+function formatCsv(records: SourceRecord[]): string {
+  const lines = [CSV_HEADER.map(csvField).join(',')];
+  for (const r of records) lines.push(CSV_COLUMNS.map(([, get]) => csvField(get(r))).join(','));
+  return lines.join('\r\n');
+}
+
+/**
+ * One CSV field. Logins and agents come from strangers: a leading = + - @ (or tab / CR, which
+ * some spreadsheets also evaluate after) would make a spreadsheet run a formula, so it gets a
+ * leading apostrophe. Quoted when it holds a separator (',' or ';', which some locales use),
+ * a quote or a line break.
+ */
+export function csvField(value: string): string {
+  let v = value;
+  if (/^[=+\-@\t\r]/.test(v)) v = `'${v}`;
+  return /[",;\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+}
+
+function uniqueSorted(xs: string[]): string[] {
+  return [...new Set(xs)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+// ---------------------------------------------------------------- table
+
+/** Longest cell a table column shows; longer text is cut with an ellipsis (use csv/json for all). */
+const MAX_CELL = 60;
+
+interface Column {
+  title: string;
+  right?: boolean;
+  get: (r: SourceRecord) => string;
+}
+
+const TABLE_COLUMNS: readonly Column[] = [
+  { title: 'SRC', get: (r) => r.src },
+  { title: 'CATEGORY', get: (r) => r.category },
+  { title: 'EVIDENCE', get: (r) => list(r.evidence) },
+  { title: 'POOLS', get: (r) => list(r.pools.map((p) => (p.host ? `${poolEndpoint(p)} (${p.host})` : poolEndpoint(p)))) },
+  { title: 'COINS', get: (r) => list(r.coins) },
+  { title: 'LOGINS', get: (r) => list(r.logins) },
+  { title: 'FLOWS', right: true, get: (r) => String(r.flows) },
+  { title: 'PACKETS', right: true, get: (r) => String(r.packets) },
+  { title: 'BYTES', right: true, get: (r) => humanBytes(r.bytes) },
+  { title: 'FIRST SEEN', get: (r) => shortTime(r.firstSeen) },
+  { title: 'LAST SEEN', get: (r) => shortTime(r.lastSeen) },
+];
+
+function formatTable(records: SourceRecord[]): string {
+  if (records.length === 0) return 'no mining activity found';
+  const rows = records.map((r) => TABLE_COLUMNS.map((c) => cell(c.get(r))));
+  const widths = TABLE_COLUMNS.map((c, i) => Math.max(width(c.title), ...rows.map((row) => width(row[i]!))));
+  const line = (cells: string[]): string =>
+    cells
+      .map((text, i) => (TABLE_COLUMNS[i]!.right ? padStart(text, widths[i]!) : padEnd(text, widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(TABLE_COLUMNS.map((c) => c.title)), ...rows.map(line)].join('\n');
+}
+
+function list(xs: string[]): string {
+  return xs.length === 0 ? '-' : xs.join(',');
+}
+
+/**
+ * Control characters (C0, DEL, C1), zero-width and bidi-override characters could move the
+ * cursor, recolour the terminal or reorder what the analyst reads: drop them.
+ */
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+
+export function stripControl(s: string): string {
+  return s.replace(UNSAFE, '');
+}
+
+function cell(s: string): string {
+  const chars = [...stripControl(s)];
+  return chars.length <= MAX_CELL ? chars.join('') : `${chars.slice(0, MAX_CELL - 1).join('')}…`;
+}
+
+/** Width in code points (good enough: wallets and hosts are ASCII in practice). */
+function width(s: string): number {
+  return [...s].length;
+}
+
+function padEnd(s: string, w: number): string {
+  return s + ' '.repeat(w - width(s));
+}
+
+function padStart(s: string, w: number): string {
+  return ' '.repeat(w - width(s)) + s;
+}
+
+/** 1536 → "1.5 KiB"; below 1 KiB exact bytes. */
+export function humanBytes(n: number): string {
+  const units = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  if (n < 1024) return `${n} B`;
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(1)} ${units[i]}`;
+}
+
+/** "2024-05-01T12:00:00.123Z" → "2024-05-01 12:00:00Z": seconds are enough on a terminal. */
+function shortTime(iso: string): string {
+  return iso === '' ? '-' : `${iso.slice(0, 10)} ${iso.slice(11, 19)}Z`;
+}

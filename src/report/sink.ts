@@ -1,0 +1,238 @@
+import type { Category, Evidence } from '../rules/types.js';
+import { guard, type Database } from './db.js';
+import type { FlowHit } from './types.js';
+
+export interface RunStart {
+  /** The command line (or sub-command) that produced the run, for the record. */
+  command: string;
+  /** Input names (files, interfaces, "-"), stored as a JSON array. */
+  inputs: string[];
+}
+
+export interface RunEnd {
+  packets: number;
+  bytes: number;
+  flows: number;
+  /** Inputs that ended damaged (truncated or corrupt part-way). */
+  damaged: number;
+  /** 'ok', 'incomplete' (some input damaged or skipped), 'failed' ('running' until finished). */
+  status: string;
+}
+
+/** Record the start of a run; returns its id for HitSink and finishRun. */
+export function startRun(db: Database, run: RunStart): number {
+  return guard(db, () => {
+    const info = db
+      .prepare(`INSERT INTO runs (started_at, command, inputs, status) VALUES (?, ?, ?, 'running')`)
+      .run(new Date().toISOString(), run.command, JSON.stringify(run.inputs));
+    return Number(info.lastInsertRowid);
+  });
+}
+
+/**
+ * Record the end of a run. `hits` is counted from the hits table, so flush the HitSink first.
+ */
+export function finishRun(db: Database, runId: number, end: RunEnd): void {
+  guard(db, () => {
+    const info = db
+      .prepare(
+        `UPDATE runs SET finished_at = ?, packets = ?, bytes = ?, flows = ?, damaged = ?, status = ?,
+           hits = (SELECT COUNT(*) FROM hits WHERE run_id = runs.id)
+         WHERE id = ?`,
+      )
+      .run(new Date().toISOString(), end.packets, end.bytes, end.flows, end.damaged, end.status, runId);
+    if (info.changes !== 1) throw new Error(`no run with id ${runId}`);
+  });
+}
+
+/** One pending hits row: the FlowHits of one key merged in memory. */
+interface Pending {
+  src: string;
+  poolIp: string;
+  poolPort: number;
+  proto: number;
+  category: Category;
+  evidence: Set<Evidence>;
+  blacklistEntry: string | null;
+  coin: string | null;
+  login: string | null;
+  worker: string | null;
+  agent: string | null;
+  algo: string | null;
+  poolHost: string | null;
+  difficulty: number | null;
+  sharesSubmitted: number;
+  sharesAccepted: number;
+  sharesRejected: number;
+  reportedHashrate: number | null;
+  firstSeen: number;
+  lastSeen: number;
+  flows: number;
+  packetsUp: number;
+  bytesUp: number;
+  packetsDown: number;
+  bytesDown: number;
+  inputKind: string;
+  input: string;
+}
+
+/*
+ * The merge rule, once in JS (pending rows) and once in SQL (pending row vs stored row). Both
+ * apply the same rule in arrival order, so merging in memory first and then in the database gives
+ * the same row as merging every FlowHit one by one:
+ *   counters add · first_seen min · last_seen max · evidence union (sorted) · 'mining' beats
+ *   'crypto-p2p' · text fields keep the first non-null · difficulty / hashrate take the latest
+ *   non-null.
+ */
+const UPSERT_SQL = `
+INSERT INTO hits (run_id, src, pool_ip, pool_port, proto, category, evidence, blacklist_entry,
+  coin, login, worker, agent, algo, pool_host, difficulty, shares_submitted, shares_accepted,
+  shares_rejected, reported_hashrate, first_seen, last_seen, flows, packets_up, bytes_up,
+  packets_down, bytes_down, input_kind, input)
+VALUES (@runId, @src, @poolIp, @poolPort, @proto, @category, @evidence, @blacklistEntry,
+  @coin, @login, @worker, @agent, @algo, @poolHost, @difficulty, @sharesSubmitted, @sharesAccepted,
+  @sharesRejected, @reportedHashrate, @firstSeen, @lastSeen, @flows, @packetsUp, @bytesUp,
+  @packetsDown, @bytesDown, @inputKind, @input)
+ON CONFLICT (run_id, src, pool_ip, pool_port, proto) DO UPDATE SET
+  category = CASE WHEN hits.category = 'mining' OR excluded.category = 'mining'
+                  THEN 'mining' ELSE hits.category END,
+  evidence = (SELECT json_group_array(value ORDER BY value) FROM (
+                SELECT value FROM json_each(hits.evidence)
+                UNION SELECT value FROM json_each(excluded.evidence))),
+  blacklist_entry   = COALESCE(hits.blacklist_entry, excluded.blacklist_entry),
+  coin              = COALESCE(hits.coin, excluded.coin),
+  login             = COALESCE(hits.login, excluded.login),
+  worker            = COALESCE(hits.worker, excluded.worker),
+  agent             = COALESCE(hits.agent, excluded.agent),
+  algo              = COALESCE(hits.algo, excluded.algo),
+  pool_host         = COALESCE(hits.pool_host, excluded.pool_host),
+  difficulty        = COALESCE(excluded.difficulty, hits.difficulty),
+  reported_hashrate = COALESCE(excluded.reported_hashrate, hits.reported_hashrate),
+  shares_submitted  = hits.shares_submitted + excluded.shares_submitted,
+  shares_accepted   = hits.shares_accepted + excluded.shares_accepted,
+  shares_rejected   = hits.shares_rejected + excluded.shares_rejected,
+  first_seen        = MIN(hits.first_seen, excluded.first_seen),
+  last_seen         = MAX(hits.last_seen, excluded.last_seen),
+  flows             = hits.flows + excluded.flows,
+  packets_up        = hits.packets_up + excluded.packets_up,
+  bytes_up          = hits.bytes_up + excluded.bytes_up,
+  packets_down      = hits.packets_down + excluded.packets_down,
+  bytes_down        = hits.bytes_down + excluded.bytes_down
+`;
+
+/**
+ * Collects FlowHits of one run and writes them as hits rows, one transaction per batch.
+ * Hits for the same (src, pool_ip, pool_port, proto) are merged in memory first, so a busy miner
+ * costs one row write per batch, not one per flow.
+ */
+export class HitSink {
+  private readonly pending = new Map<string, Pending>();
+  /** FlowHits in `pending` (>= pending.size, since hits merge). */
+  private pendingHits = 0;
+  private readonly batchSize: number;
+  private readonly writeBatch: (rows: Pending[]) => void;
+  private committed = 0;
+
+  constructor(
+    private readonly db: Database,
+    private readonly runId: number,
+    opts: { batchSize?: number } = {},
+  ) {
+    const size = opts.batchSize ?? 500;
+    this.batchSize = Number.isFinite(size) ? Math.max(1, Math.floor(size)) : 500;
+    // Prepared once; the transaction wrapper rolls back the whole batch if any row fails.
+    this.writeBatch = guard(db, () => {
+      const upsert = db.prepare(UPSERT_SQL);
+      return db.transaction((rows: Pending[]) => {
+        for (const r of rows) {
+          upsert.run({ ...r, runId: this.runId, evidence: JSON.stringify([...r.evidence].sort()) });
+        }
+      });
+    });
+  }
+
+  /** FlowHits committed to the database so far (not rows: merged hits count each). */
+  get written(): number {
+    return this.committed;
+  }
+
+  /** Queue one hit; writes a batch once `batchSize` hits are pending. */
+  add(hit: FlowHit): void {
+    const key = `${hit.src} ${hit.poolIp} ${hit.poolPort} ${hit.proto}`;
+    const p = this.pending.get(key);
+    if (p === undefined) this.pending.set(key, fromHit(hit));
+    else mergeHit(p, hit);
+    this.pendingHits++;
+    if (this.pendingHits >= this.batchSize) this.flush();
+  }
+
+  /**
+   * Write everything pending in one transaction. On failure nothing of this batch is written
+   * (earlier batches stay), the hits stay pending so a later flush can retry, and PW_ERR_DB is
+   * thrown.
+   */
+  flush(): void {
+    if (this.pending.size === 0) return;
+    guard(this.db, () => this.writeBatch([...this.pending.values()]));
+    this.committed += this.pendingHits;
+    this.pending.clear();
+    this.pendingHits = 0;
+  }
+}
+
+function fromHit(h: FlowHit): Pending {
+  return {
+    src: h.src,
+    poolIp: h.poolIp,
+    poolPort: h.poolPort,
+    proto: h.proto,
+    category: h.category,
+    evidence: new Set(h.evidence),
+    blacklistEntry: h.blacklistEntry,
+    coin: h.coin,
+    login: h.login,
+    worker: h.worker,
+    agent: h.agent,
+    algo: h.algo,
+    poolHost: h.poolHost,
+    difficulty: h.difficulty,
+    sharesSubmitted: h.sharesSubmitted,
+    sharesAccepted: h.sharesAccepted,
+    sharesRejected: h.sharesRejected,
+    reportedHashrate: h.reportedHashrate,
+    firstSeen: h.firstSeen,
+    lastSeen: h.lastSeen,
+    flows: 1,
+    packetsUp: h.packetsUp,
+    bytesUp: h.bytesUp,
+    packetsDown: h.packetsDown,
+    bytesDown: h.bytesDown,
+    inputKind: h.inputKind,
+    input: h.input,
+  };
+}
+
+/** The same rule as UPSERT_SQL's DO UPDATE, applied to a pending row. */
+function mergeHit(p: Pending, h: FlowHit): void {
+  if (h.category === 'mining') p.category = 'mining';
+  for (const e of h.evidence) p.evidence.add(e);
+  p.blacklistEntry ??= h.blacklistEntry;
+  p.coin ??= h.coin;
+  p.login ??= h.login;
+  p.worker ??= h.worker;
+  p.agent ??= h.agent;
+  p.algo ??= h.algo;
+  p.poolHost ??= h.poolHost;
+  if (h.difficulty !== null) p.difficulty = h.difficulty;
+  if (h.reportedHashrate !== null) p.reportedHashrate = h.reportedHashrate;
+  p.sharesSubmitted += h.sharesSubmitted;
+  p.sharesAccepted += h.sharesAccepted;
+  p.sharesRejected += h.sharesRejected;
+  p.firstSeen = Math.min(p.firstSeen, h.firstSeen);
+  p.lastSeen = Math.max(p.lastSeen, h.lastSeen);
+  p.flows += 1;
+  p.packetsUp += h.packetsUp;
+  p.bytesUp += h.bytesUp;
+  p.packetsDown += h.packetsDown;
+  p.bytesDown += h.bytesDown;
+}

@@ -1,0 +1,254 @@
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PoolwatchError } from '../src/errors.js';
+import { openDatabase, SCHEMA_VERSION } from '../src/report/db.js';
+import { querySources } from '../src/report/query.js';
+import { finishRun, HitSink, startRun } from '../src/report/sink.js';
+import type { FlowHit } from '../src/report/types.js';
+
+const T0 = Date.UTC(2024, 4, 1, 12, 0, 0) * 1000; // µs
+
+function hit(over: Partial<FlowHit> = {}): FlowHit {
+  return {
+    src: '10.0.0.2',
+    poolIp: '203.0.113.5',
+    poolPort: 3333,
+    proto: 6,
+    category: 'mining',
+    evidence: ['stratum'],
+    blacklistEntry: null,
+    coin: null,
+    login: null,
+    worker: null,
+    agent: null,
+    algo: null,
+    poolHost: null,
+    difficulty: null,
+    sharesSubmitted: 1,
+    sharesAccepted: 1,
+    sharesRejected: 0,
+    reportedHashrate: null,
+    firstSeen: T0,
+    lastSeen: T0 + 1_000_000,
+    packetsUp: 1,
+    bytesUp: 100,
+    packetsDown: 1,
+    bytesDown: 200,
+    inputKind: 'pcap',
+    input: 'a.pcap',
+    ...over,
+  };
+}
+
+/** Catch what fn throws, asserting it is a PoolwatchError. */
+function caught(fn: () => unknown): PoolwatchError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(PoolwatchError);
+    return e as PoolwatchError;
+  }
+  throw new Error('expected an error');
+}
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'pw-report-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('openDatabase', () => {
+  it('creates the schema in memory', () => {
+    const db = openDatabase(':memory:');
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    const objects = db
+      .prepare(`SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name`)
+      .all();
+    expect(objects).toEqual([
+      { type: 'index', name: 'hits_pool' },
+      { type: 'index', name: 'hits_src' },
+      { type: 'table', name: 'hits' },
+      { type: 'table', name: 'runs' },
+    ]);
+    const cols = (t: string) => (db.prepare(`PRAGMA table_info(${t})`).all() as { name: string }[]).map((c) => c.name);
+    expect(cols('runs')).toEqual([
+      'id', 'started_at', 'finished_at', 'command', 'inputs', 'packets', 'bytes', 'flows', 'hits', 'damaged', 'status',
+    ]);
+    expect(cols('hits')).toEqual([
+      'run_id', 'src', 'pool_ip', 'pool_port', 'proto', 'category', 'evidence', 'blacklist_entry', 'coin', 'login',
+      'worker', 'agent', 'algo', 'pool_host', 'difficulty', 'shares_submitted', 'shares_accepted', 'shares_rejected',
+      'reported_hashrate', 'first_seen', 'last_seen', 'flows', 'packets_up', 'bytes_up', 'packets_down', 'bytes_down',
+      'input_kind', 'input',
+    ]);
+    expect((db.prepare('PRAGMA index_info(hits_pool)').all() as { name: string }[]).map((c) => c.name)).toEqual(['pool_ip', 'pool_port']);
+    expect((db.prepare('PRAGMA index_info(hits_src)').all() as { name: string }[]).map((c) => c.name)).toEqual(['src']);
+    db.close();
+  });
+
+  it('opens a file in WAL mode, reopens it without re-creating, and opens it read-only', () => {
+    const path = join(dir, 'hits.db');
+    const db = openDatabase(path);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
+    expect(db.pragma('busy_timeout', { simple: true })).toBeGreaterThan(0);
+    startRun(db, { command: 'scan', inputs: [] });
+    db.close();
+
+    const again = openDatabase(path);
+    expect(again.prepare('SELECT COUNT(*) AS n FROM runs').get()).toEqual({ n: 1 });
+    again.close();
+
+    const ro = openDatabase(path, { readonly: true });
+    expect(ro.prepare('SELECT COUNT(*) AS n FROM runs').get()).toEqual({ n: 1 });
+    expect(() => startRun(ro, { command: 'x', inputs: [] })).toThrow(expect.objectContaining({ code: 'PW_ERR_DB' }));
+    ro.close();
+  });
+
+  it('missing directory → PW_ERR_DB naming the path', () => {
+    const path = join(dir, 'no', 'such', 'dir', 'hits.db');
+    const e = caught(() => openDatabase(path));
+    expect(e.code).toBe('PW_ERR_DB');
+    expect(e.message).toContain(path);
+    expect(e.message).not.toContain('\n');
+  });
+
+  it('a text file that is not a database → PW_ERR_DB naming the path, file untouched', () => {
+    const path = join(dir, 'notes.txt');
+    const text = 'this is not a database\n'.repeat(50);
+    writeFileSync(path, text);
+    for (const readonly of [false, true]) {
+      const e = caught(() => openDatabase(path, { readonly }));
+      expect(e.code).toBe('PW_ERR_DB');
+      expect(e.message).toContain(path);
+      expect(e.message).toMatch(/not a database/);
+    }
+  });
+
+  it('readonly on a missing file → PW_ERR_DB "no such database", no file created', () => {
+    const path = join(dir, 'missing.db');
+    const e = caught(() => openDatabase(path, { readonly: true }));
+    expect(e.code).toBe('PW_ERR_DB');
+    expect(e.message).toBe(`${path}: no such database`);
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('readonly on an SQLite file without our schema, or with a newer schema → PW_ERR_DB', () => {
+    const empty = join(dir, 'empty.db');
+    new BetterSqlite3(empty).exec('CREATE TABLE other (x)');
+    expect(caught(() => openDatabase(empty, { readonly: true })).message).toMatch(/not a poolwatch database/);
+
+    const newer = join(dir, 'newer.db');
+    openDatabase(newer).close();
+    const raw = new BetterSqlite3(newer);
+    raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    raw.close();
+    for (const readonly of [false, true]) {
+      const e = caught(() => openDatabase(newer, { readonly }));
+      expect(e.code).toBe('PW_ERR_DB');
+      expect(e.message).toMatch(/newer/);
+    }
+  });
+
+  it.skipIf(process.getuid?.() === 0)('a read-only file opened for writing → PW_ERR_DB', () => {
+    const path = join(dir, 'ro.db');
+    openDatabase(path).close();
+    chmodSync(path, 0o444);
+    const e = caught(() => openDatabase(path));
+    expect(e.code).toBe('PW_ERR_DB');
+    expect(e.message).toContain(path);
+  });
+});
+
+describe('persistence across batches and runs', () => {
+  it('two runs on one file accumulate; reopen sees both', () => {
+    const path = join(dir, 'hits.db');
+    for (const [i, input] of ['day1.pcap', 'day2.pcap'].entries()) {
+      const db = openDatabase(path);
+      const runId = startRun(db, { command: `scan ${input}`, inputs: [input] });
+      expect(runId).toBe(i + 1);
+      const sink = new HitSink(db, runId, { batchSize: 2 });
+      // 5 hits → batches of 2, 2, then the final flush: three transactions.
+      for (let k = 0; k < 5; k++) sink.add(hit({ input, src: k < 4 ? '10.0.0.2' : '10.0.0.3', firstSeen: T0 + k, lastSeen: T0 + 10 * k }));
+      sink.flush();
+      expect(sink.written).toBe(5);
+      finishRun(db, runId, { packets: 10, bytes: 1000, flows: 5, damaged: 0, status: 'ok' });
+      db.close();
+    }
+    const db = openDatabase(path, { readonly: true });
+    expect(db.prepare('SELECT id, inputs, hits, status FROM runs ORDER BY id').all()).toEqual([
+      { id: 1, inputs: '["day1.pcap"]', hits: 2, status: 'ok' },
+      { id: 2, inputs: '["day2.pcap"]', hits: 2, status: 'ok' },
+    ]);
+    expect(db.prepare('SELECT run_id, src, flows, packets_up, bytes_up, first_seen, last_seen, input FROM hits ORDER BY run_id, src').all()).toEqual([
+      { run_id: 1, src: '10.0.0.2', flows: 4, packets_up: 4, bytes_up: 400, first_seen: T0, last_seen: T0 + 30, input: 'day1.pcap' },
+      { run_id: 1, src: '10.0.0.3', flows: 1, packets_up: 1, bytes_up: 100, first_seen: T0 + 4, last_seen: T0 + 40, input: 'day1.pcap' },
+      { run_id: 2, src: '10.0.0.2', flows: 4, packets_up: 4, bytes_up: 400, first_seen: T0, last_seen: T0 + 30, input: 'day2.pcap' },
+      { run_id: 2, src: '10.0.0.3', flows: 1, packets_up: 1, bytes_up: 100, first_seen: T0 + 4, last_seen: T0 + 40, input: 'day2.pcap' },
+    ]);
+    const all = querySources(db);
+    expect(all.map((r) => [r.src, r.flows, r.inputs])).toEqual([
+      ['10.0.0.2', 8, ['day1.pcap', 'day2.pcap']],
+      ['10.0.0.3', 2, ['day1.pcap', 'day2.pcap']],
+    ]);
+    expect(querySources(db, { runId: 2 }).map((r) => [r.src, r.flows, r.inputs])).toEqual([
+      ['10.0.0.2', 4, ['day2.pcap']],
+      ['10.0.0.3', 1, ['day2.pcap']],
+    ]);
+    db.close();
+  });
+
+  it('a closed database mid-run: PW_ERR_DB, earlier batches kept, file intact', () => {
+    const path = join(dir, 'hits.db');
+    const db = openDatabase(path);
+    const runId = startRun(db, { command: 'scan', inputs: ['a.pcap'] });
+    const sink = new HitSink(db, runId, { batchSize: 2 });
+    sink.add(hit({ src: '10.0.0.1' }));
+    sink.add(hit({ src: '10.0.0.2' })); // batch 1 committed
+    sink.add(hit({ src: '10.0.0.3' }));
+    sink.add(hit({ src: '10.0.0.4' })); // batch 2 committed
+    expect(sink.written).toBe(4);
+    db.close();
+    sink.add(hit({ src: '10.0.0.5' }));
+    const e = caught(() => sink.add(hit({ src: '10.0.0.6' })));
+    expect(e.code).toBe('PW_ERR_DB');
+    expect(e.message).toContain(path);
+    expect(sink.written).toBe(4);
+
+    const re = openDatabase(path);
+    expect(re.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(re.prepare('SELECT src FROM hits ORDER BY src').pluck().all()).toEqual(['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4']);
+    re.close();
+  });
+
+  it('a row failing inside a batch rolls back that batch only; a later flush retries it', () => {
+    const path = join(dir, 'hits.db');
+    const db = openDatabase(path);
+    const runId = startRun(db, { command: 'scan', inputs: ['a.pcap'] });
+    const sink = new HitSink(db, runId, { batchSize: 2 });
+    sink.add(hit({ src: '10.0.0.1' }));
+    sink.add(hit({ src: '10.0.0.2' })); // committed
+    // Make the write of one particular row fail, as a full disk or I/O error would.
+    db.exec(`CREATE TEMP TRIGGER fail BEFORE INSERT ON main.hits WHEN NEW.src = '10.0.0.9'
+             BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END`);
+    sink.add(hit({ src: '10.0.0.3' }));
+    const e = caught(() => sink.add(hit({ src: '10.0.0.9' })));
+    expect(e.code).toBe('PW_ERR_DB');
+    expect(e.message).toMatch(/simulated write failure/);
+    expect(db.prepare('SELECT src FROM hits ORDER BY src').pluck().all()).toEqual(['10.0.0.1', '10.0.0.2']);
+    expect(db.inTransaction).toBe(false);
+
+    db.exec('DROP TRIGGER fail');
+    sink.flush();
+    expect(sink.written).toBe(4);
+    db.close();
+    const re = openDatabase(path, { readonly: true });
+    expect(re.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(re.prepare('SELECT src FROM hits ORDER BY src').pluck().all()).toEqual(['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.9']);
+    re.close();
+  });
+});
