@@ -76,4 +76,55 @@ for (const [name, r] of rows) {
   const pps = r.secs > 0 ? packets / r.secs : 0;
   console.log(`| ${name} | ${r.secs.toFixed(2)} | ${(pps / 1e6).toFixed(3)} M | ${(mb / r.secs).toFixed(1)} | ${r.rssMB.toFixed(0)} | ${(base / pps).toFixed(2)}x |`);
 }
+
+// Blacklist lookup cost as the list grows: the same 2 M lookups (a mix of hits and misses, IPv4
+// and IPv6) against 10 and 1,000,000 entries. The pipeline calls match() once per new flow end.
+const { buildIndex } = await import(join(root, 'dist/blacklist/index.js'));
+function entries(n) {
+  const out = [];
+  let x = 0x9e3779b9;
+  for (let i = 0; i < n; i++) {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    const v6 = i % 8 === 0;
+    const addr = new Uint8Array(v6 ? 16 : 4);
+    if (v6) { addr[0] = 0x20; addr[1] = 0x01; addr[4] = x >>> 24; addr[5] = x >>> 16; addr[6] = x >>> 8; addr[7] = x; }
+    else { addr[0] = x >>> 24; addr[1] = x >>> 16; addr[2] = x >>> 8; addr[3] = x; }
+    const prefixLen = v6 ? 64 : i % 3 === 0 ? 24 : 32;
+    if (!v6 && prefixLen === 24) addr[3] = 0;
+    const port = i % 5 === 0 ? 3333 : 0;
+    out.push({ version: v6 ? 6 : 4, addr, prefixLen, portLo: port, portHi: port || 65535, text: String(i), source: 'bench' });
+  }
+  return out;
+}
+// Half the probes are entries both lists hold (hits), half random addresses (misses in both).
+const known = entries(10);
+const probes = [];
+for (let i = 0, x = 12345; i < 4096; i++) {
+  x = (Math.imul(x, 22695477) + 1) >>> 0;
+  const e = known[i % 10];
+  const addr = new Uint8Array(16);
+  if (i % 2 === 0) addr.set(e.addr);
+  else for (let k = 0; k < 16; k++) addr[k] = (x >>> (k % 4) * 8) ^ k;
+  probes.push({ addr, version: i % 2 === 0 ? e.version : i % 16 === 1 ? 6 : 4 });
+}
+function lookupRate(n) {
+  const idx = buildIndex(entries(n));
+  const lookups = 2_000_000;
+  let hits = 0;
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < lookups; i++) {
+    const p = probes[i & 4095];
+    if (idx.match(p.addr, p.version, 3333) !== null) hits++;
+  }
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  return { rate: lookups / secs, hits };
+}
+lookupRate(10); // warm up the JIT on the same code path
+const small = lookupRate(10);
+const large = lookupRate(1_000_000);
+console.log('\n| blacklist entries | lookups/s | hits in 2 M |');
+console.log('|---|---|---|');
+console.log(`| 10 | ${(small.rate / 1e6).toFixed(2)} M | ${small.hits} |`);
+console.log(`| 1,000,000 | ${(large.rate / 1e6).toFixed(2)} M | ${large.hits} |`);
+console.log(`cost per lookup, 1,000,000 vs 10 entries: ${((small.rate / large.rate - 1) * 100).toFixed(1)} %`);
 process.exit(0);

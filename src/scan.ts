@@ -38,6 +38,8 @@ export interface ScanResult {
   totalBytes: number;
 }
 
+const MAX_LIST_PROBLEMS_LOGGED = 20;
+
 /** Everything the run needs, checked before the first packet: a bad argument costs no work. */
 function prepare(req: ScanRequest) {
   const sources: CaptureSource[] = [];
@@ -62,8 +64,14 @@ function prepare(req: ScanRequest) {
   const allow: BlacklistEntry[] = [];
   const load = (file: string, into: BlacklistEntry[]) => {
     const { entries: got, errors, warnings } = loadPlainListFile(file);
-    for (const e of [...errors, ...warnings]) req.log.warn({ code: e.code }, e.message);
-    into.push(...got);
+    // A list of a million broken lines must not become a million log lines.
+    const problems = errors.concat(warnings);
+    for (const e of problems.slice(0, MAX_LIST_PROBLEMS_LOGGED)) req.log.warn({ code: e.code }, e.message);
+    if (problems.length > MAX_LIST_PROBLEMS_LOGGED) {
+      req.log.warn({ file, problems: problems.length }, `${file}: ${problems.length - MAX_LIST_PROBLEMS_LOGGED} more problems not logged`);
+    }
+    // Not push(...got): spreading a million entries overflows the call stack.
+    for (const e of got) into.push(e);
   };
   for (const f of req.config.blacklistFiles) load(f, entries);
   for (const f of req.blacklistFiles) load(f, entries);

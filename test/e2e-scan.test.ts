@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -145,6 +145,22 @@ describe('poolwatch scan: dialects, link layers and roles from the fixtures', ()
   it('a blacklist hit and a protocol hit on the same flow both show as evidence', () => {
     const r = cli(['scan', '-f', 'json', '-b', fixture('pools.txt'), fixture('sample.pcap')]);
     expect(json(r.stdout).find((x) => x.src === '10.20.30.50')!.evidence).toEqual(['blacklist-ip', 'cryptonote']);
+  });
+
+  it('a 300,000-line list loads (no call-stack limit) and its broken lines are logged, capped', () => {
+    const dir = tmp();
+    const lines: string[] = [];
+    for (let i = 0; i < 300_000; i++) lines.push(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+    lines.push('198.51.100.99:5555');
+    for (let i = 0; i < 50; i++) lines.push(`not-an-address-${i}`);
+    writeFileSync(join(dir, 'big.txt'), lines.join('\n'));
+    const r = cli(['scan', '-f', 'json', '-b', join(dir, 'big.txt'), fixture('blacklisted-tls.pcap')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(json(r.stdout)).toMatchObject([{ src: '10.20.30.95', blacklistEntries: ['198.51.100.99:5555'] }]);
+    const warnings = logLines(r.stderr).filter((l) => l.level === 40);
+    expect(warnings).toHaveLength(21);
+    expect(warnings[0].msg).toContain('not-an-address-0');
+    expect(warnings[20].msg).toContain('30 more problems not logged');
   });
 });
 
