@@ -54,6 +54,19 @@ function timed(cmd, args) {
   return { ok: r.status === 0 || r.status === 1, secs, rssMB: kb / 1024, status: r.status, stderr: r.stderr };
 }
 
+/** `n` random list lines: /32s and /24s, a fifth with a port. */
+function randomList(n) {
+  const lines = [];
+  let x = 0x2545f491;
+  for (let i = 0; i < n; i++) {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    const v24 = i % 3 === 0;
+    const a = `${x >>> 24}.${(x >>> 16) & 255}.${(x >>> 8) & 255}.${v24 ? 0 : x & 255}${v24 ? '/24' : ''}`;
+    lines.push(i % 5 === 0 ? `${a}:3333` : a);
+  }
+  return lines.join('\n') + '\n';
+}
+
 const has = (c) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0;
 const capture = join(work, 'mixed.pcap');
 const packets = buildCapture(capture);
@@ -65,6 +78,16 @@ const rows = [];
 if (!existsSync('/usr/bin/time')) console.log('(GNU time missing: apt-get install time, for peak RSS)');
 const pw = timed(process.execPath, [join(root, 'bin/poolwatch.js'), 'scan', '-q', '--no-progress', '--db', join(work, 'bench.db'), capture]);
 rows.push(['poolwatch scan (all rules, SQLite)', pw]);
+// The same scan with a 1,000,000-entry list added: the scan's own timing (logged, list loading
+// excluded) tells whether the per-packet cost grows with the list.
+const bigList = join(work, 'list-1m.txt');
+writeFileSync(bigList, randomList(1_000_000));
+const smallList = join(work, 'list-10.txt');
+writeFileSync(smallList, randomList(10));
+const scanSeconds = (r) => JSON.parse(r.stderr.split('\n').find((l) => l.includes('"scan finished"')) ?? '{}').seconds;
+const withList = (list) => timed(process.execPath, [join(root, 'bin/poolwatch.js'), 'scan', '-q', '--no-progress', '-b', list, capture]);
+const pwSmall = withList(smallList);
+const pwBig = withList(bigList);
 if (has('ndpiReader')) rows.push(['ndpiReader', timed('ndpiReader', ['-i', capture, '-q'])]);
 else console.log('(ndpiReader not installed: apt-get install libndpi-bin to compare)');
 if (has('tshark')) rows.push(['tshark -r (read only)', timed('tshark', ['-r', capture, '-T', 'fields', '-e', 'frame.number'])]);
@@ -122,6 +145,13 @@ function lookupRate(n) {
 lookupRate(10); // warm up the JIT on the same code path
 const small = lookupRate(10);
 const large = lookupRate(1_000_000);
+const [s10, s1m] = [scanSeconds(pwSmall), scanSeconds(pwBig)];
+console.log('\n| poolwatch scan with | scan seconds (list loading excluded) | packets/s | list load + scan, peak RSS MB |');
+console.log('|---|---|---|---|');
+console.log(`| default list + 10 entries | ${s10.toFixed(2)} | ${(packets / s10 / 1e6).toFixed(3)} M | ${pwSmall.rssMB.toFixed(0)} |`);
+console.log(`| default list + 1,000,000 entries | ${s1m.toFixed(2)} | ${(packets / s1m / 1e6).toFixed(3)} M | ${pwBig.rssMB.toFixed(0)} |`);
+console.log(`cost per packet, 1,000,000 vs 10 extra entries: ${((s1m / s10 - 1) * 100).toFixed(1)} %`);
+
 console.log('\n| blacklist entries | lookups/s | hits in 2 M |');
 console.log('|---|---|---|');
 console.log(`| 10 | ${(small.rate / 1e6).toFixed(2)} M | ${small.hits} |`);

@@ -36,6 +36,8 @@ export interface ScanResult {
   incomplete: boolean;
   /** Total size of the input files when known (for progress). */
   totalBytes: number;
+  /** Time spent reading and analysing input, without loading lists or opening the database. */
+  seconds: number;
 }
 
 const MAX_LIST_PROBLEMS_LOGGED = 20;
@@ -95,6 +97,7 @@ export async function runScan(req: ScanRequest): Promise<ScanResult> {
 
   let incomplete = false;
   let bytesDone = 0;
+  const started = process.hrtime.bigint();
   let status = 'ok';
   try {
     for (let i = 0; i < sources.length; i++) {
@@ -146,5 +149,6 @@ export async function runScan(req: ScanRequest): Promise<ScanResult> {
       status: status === 'ok' && incomplete ? 'incomplete' : status,
     });
   }
-  return { runId, db, stats: pipeline.stats, incomplete, totalBytes };
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return { runId, db, stats: pipeline.stats, incomplete, totalBytes, seconds };
 }

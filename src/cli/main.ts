@@ -56,6 +56,7 @@ Examples:
       if (o.maxFlows !== undefined) config.flows.maxFlows = o.maxFlows;
       let meter: Progress | null = null;
       const stop = o.interface !== undefined ? stopOnSignal() : undefined;
+      const started = Date.now();
       const result = await runScan({
         inputs,
         iface: o.interface,
@@ -67,7 +68,8 @@ Examples:
         log,
         stopSignal: stop,
         onProgress: (packets, bytes, totalBytes) => {
-          if (o.progress) meter ??= progressMeter(totalBytes);
+          // The meter is made at the first tick, but its rate counts from the start of the run.
+          if (o.progress) meter ??= progressMeter(totalBytes, started);
           meter?.update(packets, bytes);
         },
       }).finally(() => meter?.done());
@@ -85,6 +87,8 @@ Examples:
           sourcesFlagged: records.length,
           skipped: { notIp: s.notIp, unsupportedLink: s.unsupportedLink, truncated: s.truncated, malformed: s.malformed, laterFragments: s.laterFragments },
           damagedInputs: s.inputs.filter((i) => i.damaged).map((i) => i.input),
+          seconds: Number(result.seconds.toFixed(3)),
+          packetsPerSecond: Math.round(s.packets / Math.max(result.seconds, 1e-6)),
         },
         'scan finished',
       );

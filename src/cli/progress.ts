@@ -7,9 +7,8 @@ export interface Progress {
   done(): void;
 }
 
-export function progressMeter(totalBytes: number, stream: NodeJS.WriteStream = process.stderr): Progress {
+export function progressMeter(totalBytes: number, started = Date.now(), stream: NodeJS.WriteStream = process.stderr): Progress {
   if (!stream.isTTY) return { update() {}, done() {} };
-  const started = Date.now();
   let drawn = false;
   return {
     update(packets, bytes) {
