@@ -1,51 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { PacketView } from '../src/capture/packet.js';
 import { div64 } from '../src/capture/pcapng.js';
-import { CaptureReader } from '../src/capture/reader.js';
 import { defaultTs, writePcapng, type PcapngInterface, type TestPacket } from './helpers/pcap-writer.js';
+import { readChunked, rng, type Got } from './helpers/read-capture.js';
 
-interface Got {
-  hex: string;
-  caplen: number;
-  origLen: number;
-  tsMicros: number;
-  linkType: number;
-  index: number;
-  fileOffset: number;
-}
-
-function copy(p: PacketView): Got {
-  return {
-    hex: p.data.subarray(p.offset, p.offset + p.caplen).toString('hex'),
-    caplen: p.caplen,
-    origLen: p.origLen,
-    tsMicros: p.tsMicros,
-    linkType: p.linkType,
-    index: p.index,
-    fileOffset: p.fileOffset,
-  };
-}
-
-function read(buf: Buffer, size: (i: number) => number = () => buf.length, name = 'test.pcapng') {
-  const got: Got[] = [];
-  const r = new CaptureReader(name, (p) => got.push(copy(p)));
-  for (let pos = 0, i = 0; pos < buf.length; i++) {
-    const n = Math.max(1, size(i));
-    r.push(buf.subarray(pos, pos + n));
-    pos += n;
-  }
-  return { got, stats: r.end() };
-}
-
-function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
-}
+const read = (buf: Buffer, size?: (i: number) => number, name = 'test.pcapng') => readChunked(buf, size, name);
 
 function bytes(len: number, seed: number): Uint8Array {
   const rnd = rng(seed);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { LINKTYPE, type PacketView } from '../src/capture/packet.js';
-import { decodePacket, formatAddress } from '../src/decode/index.js';
-import { newDecodedPacket, type DecodedPacket } from '../src/decode/types.js';
+import { LINKTYPE } from '../src/capture/packet.js';
+import { decodePacket } from '../src/decode/index.js';
+import { newDecodedPacket } from '../src/decode/types.js';
 import {
   concat,
   ethernet,
@@ -17,24 +17,9 @@ import {
   udpPacket,
   type ViewOptions,
 } from './helpers/frames.js';
+import { decodedSummary } from './helpers/decoded.js';
 
-function summary(out: DecodedPacket, p: PacketView) {
-  const v = out.ipVersion === 4 ? 4 : 6;
-  return {
-    ipVersion: out.ipVersion,
-    src: out.ipVersion === 0 ? '' : formatAddress(out.src, v),
-    dst: out.ipVersion === 0 ? '' : formatAddress(out.dst, v),
-    proto: out.proto,
-    srcPort: out.srcPort,
-    dstPort: out.dstPort,
-    tcpFlags: out.tcpFlags,
-    tcpSeq: out.tcpSeq,
-    ipLength: out.ipLength,
-    payload: Buffer.from(p.data.subarray(out.payloadOffset, out.payloadOffset + out.payloadLength)).toString('latin1'),
-    laterFragment: out.laterFragment,
-    tunneled: out.tunneled,
-  };
-}
+const summary = decodedSummary;
 
 /** Decode an IP packet inside Ethernet (so link and IP offsets are both exercised). */
 function run(ip: Uint8Array, o: ViewOptions = {}) {

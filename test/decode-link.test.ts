@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { LINKTYPE, type PacketView } from '../src/capture/packet.js';
-import { decodePacket, formatAddress, isSupportedLinkType } from '../src/decode/index.js';
-import { newDecodedPacket, type DecodedPacket } from '../src/decode/types.js';
+import { LINKTYPE } from '../src/capture/packet.js';
+import { decodePacket, isSupportedLinkType } from '../src/decode/index.js';
+import { newDecodedPacket } from '../src/decode/types.js';
 import {
   concat,
   ethernet,
@@ -17,25 +17,9 @@ import {
   udp,
   type ViewOptions,
 } from './helpers/frames.js';
+import { decodedSummary } from './helpers/decoded.js';
 
-/** The decoded record as plain values (addresses as text, payload as its bytes). */
-function summary(out: DecodedPacket, p: PacketView) {
-  const v = out.ipVersion === 4 ? 4 : 6;
-  return {
-    ipVersion: out.ipVersion,
-    src: out.ipVersion === 0 ? '' : formatAddress(out.src, v),
-    dst: out.ipVersion === 0 ? '' : formatAddress(out.dst, v),
-    proto: out.proto,
-    srcPort: out.srcPort,
-    dstPort: out.dstPort,
-    tcpFlags: out.tcpFlags,
-    tcpSeq: out.tcpSeq,
-    ipLength: out.ipLength,
-    payload: Buffer.from(p.data.subarray(out.payloadOffset, out.payloadOffset + out.payloadLength)).toString('latin1'),
-    laterFragment: out.laterFragment,
-    tunneled: out.tunneled,
-  };
-}
+const summary = decodedSummary;
 
 function run(frame: Uint8Array, linkType: number, o: ViewOptions = {}) {
   const p = packetView(frame, linkType, o);

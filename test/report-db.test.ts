@@ -8,40 +8,10 @@ import { openDatabase, SCHEMA_VERSION } from '../src/report/db.js';
 import { querySources } from '../src/report/query.js';
 import { finishRun, HitSink, startRun } from '../src/report/sink.js';
 import type { FlowHit } from '../src/report/types.js';
+import { hit as baseHit, T0 } from './helpers/hits.js';
 
-const T0 = Date.UTC(2024, 4, 1, 12, 0, 0) * 1000; // µs
 
-function hit(over: Partial<FlowHit> = {}): FlowHit {
-  return {
-    src: '10.0.0.2',
-    poolIp: '203.0.113.5',
-    poolPort: 3333,
-    proto: 6,
-    category: 'mining',
-    evidence: ['stratum'],
-    blacklistEntry: null,
-    coin: null,
-    login: null,
-    worker: null,
-    agent: null,
-    algo: null,
-    poolHost: null,
-    difficulty: null,
-    sharesSubmitted: 1,
-    sharesAccepted: 1,
-    sharesRejected: 0,
-    reportedHashrate: null,
-    firstSeen: T0,
-    lastSeen: T0 + 1_000_000,
-    packetsUp: 1,
-    bytesUp: 100,
-    packetsDown: 1,
-    bytesDown: 200,
-    inputKind: 'pcap',
-    input: 'a.pcap',
-    ...over,
-  };
-}
+const hit = (over: Partial<FlowHit> = {}) => baseHit({ sharesSubmitted: 1, sharesAccepted: 1, ...over });
 
 /** Catch what fn throws, asserting it is a PoolwatchError. */
 function caught(fn: () => unknown): PoolwatchError {

@@ -3,42 +3,9 @@ import { openDatabase, type Database } from '../src/report/db.js';
 import { formatSources } from '../src/report/format.js';
 import { querySources, type SourceRecord } from '../src/report/query.js';
 import { HitSink, startRun } from '../src/report/sink.js';
-import type { FlowHit } from '../src/report/types.js';
+import { hit, SEC, T0 } from './helpers/hits.js';
 
-const T0 = Date.UTC(2024, 4, 1, 12, 0, 0) * 1000; // µs: 2024-05-01T12:00:00.000Z
-const SEC = 1_000_000;
 
-function hit(over: Partial<FlowHit> = {}): FlowHit {
-  return {
-    src: '10.0.0.2',
-    poolIp: '203.0.113.5',
-    poolPort: 3333,
-    proto: 6,
-    category: 'mining',
-    evidence: ['stratum'],
-    blacklistEntry: null,
-    coin: null,
-    login: null,
-    worker: null,
-    agent: null,
-    algo: null,
-    poolHost: null,
-    difficulty: null,
-    sharesSubmitted: 0,
-    sharesAccepted: 0,
-    sharesRejected: 0,
-    reportedHashrate: null,
-    firstSeen: T0,
-    lastSeen: T0 + SEC,
-    packetsUp: 1,
-    bytesUp: 100,
-    packetsDown: 1,
-    bytesDown: 200,
-    inputKind: 'pcap',
-    input: 'a.pcap',
-    ...over,
-  };
-}
 
 /** Run 1: three sources; run 2: one more hit for 10.0.0.2 and a p2p-only source. */
 function fixture(): Database {

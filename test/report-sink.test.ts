@@ -2,40 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../src/report/db.js';
 import { finishRun, HitSink, startRun } from '../src/report/sink.js';
 import type { FlowHit } from '../src/report/types.js';
+import { hit, T0 } from './helpers/hits.js';
 
-const T0 = Date.UTC(2024, 4, 1, 12, 0, 0) * 1000; // µs
 
-function hit(over: Partial<FlowHit> = {}): FlowHit {
-  return {
-    src: '10.0.0.2',
-    poolIp: '203.0.113.5',
-    poolPort: 3333,
-    proto: 6,
-    category: 'mining',
-    evidence: ['stratum'],
-    blacklistEntry: null,
-    coin: null,
-    login: null,
-    worker: null,
-    agent: null,
-    algo: null,
-    poolHost: null,
-    difficulty: null,
-    sharesSubmitted: 0,
-    sharesAccepted: 0,
-    sharesRejected: 0,
-    reportedHashrate: null,
-    firstSeen: T0,
-    lastSeen: T0 + 1_000_000,
-    packetsUp: 1,
-    bytesUp: 100,
-    packetsDown: 1,
-    bytesDown: 200,
-    inputKind: 'pcap',
-    input: 'a.pcap',
-    ...over,
-  };
-}
 
 function rows(db: Database): Record<string, unknown>[] {
   return db.prepare('SELECT * FROM hits ORDER BY run_id, src, pool_ip, pool_port, proto').all() as Record<string, unknown>[];

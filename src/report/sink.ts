@@ -1,4 +1,4 @@
-import type { Category, Evidence } from '../rules/types.js';
+import type { Evidence } from '../rules/types.js';
 import { guard, type Database } from './db.js';
 import type { FlowHit } from './types.js';
 
@@ -46,35 +46,7 @@ export function finishRun(db: Database, runId: number, end: RunEnd): void {
 }
 
 /** One pending hits row: the FlowHits of one key merged in memory. */
-interface Pending {
-  src: string;
-  poolIp: string;
-  poolPort: number;
-  proto: number;
-  category: Category;
-  evidence: Set<Evidence>;
-  blacklistEntry: string | null;
-  coin: string | null;
-  login: string | null;
-  worker: string | null;
-  agent: string | null;
-  algo: string | null;
-  poolHost: string | null;
-  difficulty: number | null;
-  sharesSubmitted: number;
-  sharesAccepted: number;
-  sharesRejected: number;
-  reportedHashrate: number | null;
-  firstSeen: number;
-  lastSeen: number;
-  flows: number;
-  packetsUp: number;
-  bytesUp: number;
-  packetsDown: number;
-  bytesDown: number;
-  inputKind: string;
-  input: string;
-}
+type Pending = Omit<FlowHit, 'evidence'> & { evidence: Set<Evidence>; flows: number };
 
 /*
  * The merge rule, once in JS (pending rows) and once in SQL (pending row vs stored row). Both
