@@ -168,7 +168,7 @@ export class Pipeline {
     if (reason !== 'active') flow.inspector = null;
     if (f === null || f.category === null) return;
     this.stats.flaggedFlows++;
-    const minerIsA = minerSideOf(flow, this.opts.poolPorts) === 1;
+    const minerIsA = decideMinerSide(flow, this.opts.poolPorts).side === 1;
     this.opts.onHit({
       src: minerIsA ? flow.aAddr : flow.bAddr,
       poolIp: minerIsA ? flow.bAddr : flow.aAddr,
@@ -204,15 +204,4 @@ export class Pipeline {
       f.sharesRejected = 0;
     }
   }
-}
-
-/**
- * Which side is the miner: what the protocol says beats the blacklist (the listed side is the
- * pool), which beats the TCP handshake and the pool port (decided in rules/roles.ts).
- */
-export function minerSideOf(flow: Flow, poolPorts: ReadonlySet<number>): 1 | 2 {
-  const f = flow.findings;
-  if (f !== null && f.minerSide !== 0) return f.minerSide;
-  if (flow.blacklistSide !== 0) return flow.blacklistSide === 1 ? 2 : 1;
-  return decideMinerSide(flow, poolPorts).side;
 }
