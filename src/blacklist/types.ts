@@ -13,3 +13,39 @@ export interface BlacklistEntry {
   /** The list the entry came from (file path as given to the loader), for reports. */
   source: string;
 }
+
+/** Optional facts a list may give about an entry (CSV and JSON sources carry them). */
+export interface EntryLabels {
+  /** Lower-case ticker, e.g. "xmr". */
+  coin?: string;
+  /** Pool or operator name, e.g. "supportxmr". */
+  label?: string;
+}
+
+/**
+ * A blacklisted domain name: matches the name itself and every name below it
+ * (`pool.example` matches `pool.example` and `eu.pool.example`, not `badpool.example`).
+ */
+export interface DomainEntry extends EntryLabels {
+  /** Lower-case ASCII name without a trailing dot (IDNs in their xn-- form). */
+  name: string;
+  /** Inclusive port range; 0 and 65535 when the list named no port. */
+  portLo: number;
+  portHi: number;
+  /** Canonical form: "pool.example", "pool.example:3333", "pool.example:3333-3340". */
+  text: string;
+  source: string;
+}
+
+/** Everything one list source yields, whatever its format. */
+export interface ListParseResult {
+  addresses: (BlacklistEntry & EntryLabels)[];
+  domains: DomainEntry[];
+  /** Lines or items skipped (PW_ERR_LIST_SYNTAX with context {file, line}). */
+  errors: import('../errors.js').PoolwatchError[];
+  /** Items kept after a repair the author may not have meant (same code and context). */
+  warnings: import('../errors.js').PoolwatchError[];
+}
+
+/** The list formats a source may declare in the configuration. */
+export type ListFormat = 'plain' | 'hosts' | 'domains' | 'abp' | 'csv' | 'json';
