@@ -159,6 +159,7 @@ export class Pipeline {
     if (entry === null) return;
     const f = (flow.findings ??= newFindings());
     f.blacklistEntry = entry.text;
+    f.blacklistVersion = bl.version;
     f.category = 'mining';
     addEvidence(f, 'blacklist-ip');
   }
@@ -177,6 +178,7 @@ export class Pipeline {
       category: f.category,
       evidence: f.evidence.slice(),
       blacklistEntry: f.blacklistEntry,
+      blacklistVersion: f.blacklistVersion,
       coin: f.coin,
       login: f.login,
       worker: f.worker,

@@ -5,6 +5,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PoolwatchError } from '../src/errors.js';
 import { openDatabase, SCHEMA_VERSION } from '../src/report/db.js';
+import { MIGRATIONS } from '../src/report/schema.js';
 import { querySources } from '../src/report/query.js';
 import { finishRun, HitSink, startRun } from '../src/report/sink.js';
 import type { FlowHit } from '../src/report/types.js';
@@ -53,7 +54,7 @@ describe('openDatabase', () => {
       'run_id', 'src', 'pool_ip', 'pool_port', 'proto', 'category', 'evidence', 'blacklist_entry', 'coin', 'login',
       'worker', 'agent', 'algo', 'pool_host', 'difficulty', 'shares_submitted', 'shares_accepted', 'shares_rejected',
       'reported_hashrate', 'first_seen', 'last_seen', 'flows', 'packets_up', 'bytes_up', 'packets_down', 'bytes_down',
-      'input_kind', 'input',
+      'input_kind', 'input', 'blacklist_version',
     ]);
     expect((db.prepare('PRAGMA index_info(hits_pool)').all() as { name: string }[]).map((c) => c.name)).toEqual(['pool_ip', 'pool_port']);
     expect((db.prepare('PRAGMA index_info(hits_src)').all() as { name: string }[]).map((c) => c.name)).toEqual(['src']);
@@ -77,6 +78,27 @@ describe('openDatabase', () => {
     expect(ro.prepare('SELECT COUNT(*) AS n FROM runs').get()).toEqual({ n: 1 });
     expect(() => startRun(ro, { command: 'x', inputs: [] })).toThrow(expect.objectContaining({ code: 'PW_ERR_DB' }));
     ro.close();
+  });
+
+  it('upgrades a version-1 file in place: old hits kept, the new column NULL for them', () => {
+    const path = join(dir, 'v1.db');
+    const old = new BetterSqlite3(path);
+    old.exec(MIGRATIONS[0]!);
+    old.pragma('user_version = 1');
+    old.prepare(`INSERT INTO runs (started_at, command) VALUES ('2024-05-01T12:00:00.000Z', 'scan')`).run();
+    old.prepare(`INSERT INTO hits (run_id, src, pool_ip, pool_port, proto, category, first_seen, last_seen, input_kind, input)
+                 VALUES (1, '10.0.0.9', '203.0.113.5', 3333, 6, 'mining', 1, 2, 'pcap', 'old.pcap')`).run();
+    old.close();
+    const db = openDatabase(path);
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(db.prepare('SELECT src, blacklist_entry, blacklist_version FROM hits').all()).toEqual([
+      { src: '10.0.0.9', blacklist_entry: null, blacklist_version: null },
+    ]);
+    const run = startRun(db, { command: 'scan', inputs: [] });
+    const sink = new HitSink(db, run, { batchSize: 1 });
+    sink.add(hit({ src: '10.0.0.8', blacklistEntry: '203.0.113.0/24', blacklistVersion: 5 }));
+    expect(querySources(db, { runId: run })[0]).toMatchObject({ src: '10.0.0.8', blacklistEntries: ['203.0.113.0/24'], blacklistVersions: [5] });
+    db.close();
   });
 
   it('missing directory → PW_ERR_DB naming the path', () => {

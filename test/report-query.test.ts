@@ -22,7 +22,7 @@ function fixture(): Database {
     difficulty: 1024, firstSeen: T0 + 30 * SEC, lastSeen: T0 + 40 * SEC, packetsUp: 2, bytesUp: 200, packetsDown: 3, bytesDown: 300,
   }));
   s1.add(hit({
-    poolIp: '198.51.100.7', poolPort: 8008, evidence: ['ethproxy', 'blacklist-ip'], blacklistEntry: '198.51.100.0/24',
+    poolIp: '198.51.100.7', poolPort: 8008, evidence: ['ethproxy', 'blacklist-ip'], blacklistEntry: '198.51.100.0/24', blacklistVersion: 7,
     coin: 'eth', login: '0xabc', algo: 'ethash', reportedHashrate: 3.5e7, firstSeen: T0 + 5 * SEC, lastSeen: T0 + 15 * SEC,
     packetsUp: 5, bytesUp: 500, packetsDown: 5, bytesDown: 500,
   }));
@@ -69,6 +69,7 @@ const SRC_2_ALL: SourceRecord = {
   difficulty: 4096,
   reportedHashrate: 3.5e7,
   blacklistEntries: ['198.51.100.0/24'],
+  blacklistVersions: [7],
   firstSeen: '2024-05-01T12:00:05.000Z',
   lastSeen: '2024-05-01T13:01:40.000Z',
   inputs: ['a.pcap', 'b.pcap'],
@@ -95,6 +96,7 @@ const SRC_9: SourceRecord = {
   difficulty: null,
   reportedHashrate: null,
   blacklistEntries: [],
+  blacklistVersions: [],
   firstSeen: '2024-05-01T12:00:00.000Z',
   lastSeen: '2024-05-01T12:00:01.000Z',
   inputs: ['a.pcap'],
@@ -222,7 +224,7 @@ function parseCsv(text: string): string[][] {
 const HEADER = [
   'src', 'category', 'evidence', 'pools', 'poolHosts', 'coins', 'logins', 'workers', 'agents', 'algos', 'flows', 'packets',
   'bytes', 'bytesUp', 'bytesDown', 'sharesSubmitted', 'sharesAccepted', 'sharesRejected', 'difficulty', 'reportedHashrate',
-  'blacklistEntries', 'firstSeen', 'lastSeen', 'inputs',
+  'blacklistEntries', 'blacklistVersions', 'firstSeen', 'lastSeen', 'inputs',
 ];
 
 /** Two records with hostile strings from the wire. */
@@ -262,12 +264,12 @@ describe('formatSources', () => {
       [
         '10.0.0.2', 'mining', 'blacklist-ip;ethproxy;stratum', '198.51.100.7:8008;203.0.113.5:3333', 'btc.pool.example',
         'btc;eth', `'=HYPERLINK("http://evil.example","x");a,b;say "hi";two\nlines`, `'-rig;+rig`, `'@SUM(1)`, 'ethash;sha256d',
-        '4', '39', '5520', '1710', '3810', '11', '10', '1', '4096', '35000000', '198.51.100.0/24',
+        '4', '39', '5520', '1710', '3810', '11', '10', '1', '4096', '35000000', '198.51.100.0/24', '7',
         '2024-05-01T12:00:05.000Z', '2024-05-01T13:01:40.000Z', 'a.pcap;b.pcap',
       ],
       [
         '2001:db8::1', 'crypto-p2p', 'bitcoin-p2p', '[2001:db8::10]:443;192.0.2.33:8333', 'v6.pool', '', '', '', '', '',
-        '1', '6', '60', '30', '30', '0', '0', '0', '', '', '', '2024-05-01T13:00:00.000Z', '2024-05-01T13:00:01.000Z', 'b.pcap',
+        '1', '6', '60', '30', '30', '0', '0', '0', '', '', '', '', '2024-05-01T13:00:00.000Z', '2024-05-01T13:00:01.000Z', 'b.pcap',
       ],
     ]);
     // Quoting is exactly where it is needed.

@@ -40,6 +40,7 @@ const SEQUENCE: FlowHit[] = [
   hit({
     evidence: ['stratum', 'blacklist-ip'],
     blacklistEntry: '203.0.113.0/24:3333',
+    blacklistVersion: 3,
     login: 'wallet1',
     worker: 'rig1',
     agent: 'cgminer/4.10',
@@ -58,6 +59,7 @@ const SEQUENCE: FlowHit[] = [
     category: 'crypto-p2p',
     evidence: ['ethproxy'],
     blacklistEntry: '203.0.113.5',
+    blacklistVersion: 4,
     login: 'wallet2',
     worker: 'rig2',
     agent: 'other',
@@ -83,6 +85,7 @@ const MERGED = {
   category: 'mining',
   evidence: '["blacklist-ip","ethproxy","stratum"]',
   blacklist_entry: '203.0.113.0/24:3333',
+  blacklist_version: 3,
   coin: 'btc',
   login: 'wallet1',
   worker: 'rig1',

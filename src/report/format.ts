@@ -54,6 +54,7 @@ const CSV_COLUMNS: readonly [string, (r: SourceRecord) => string][] = [
   ['difficulty', (r) => (r.difficulty === null ? '' : String(r.difficulty))],
   ['reportedHashrate', (r) => (r.reportedHashrate === null ? '' : String(r.reportedHashrate))],
   ['blacklistEntries', (r) => r.blacklistEntries.join(';')],
+  ['blacklistVersions', (r) => r.blacklistVersions.join(';')],
   ['firstSeen', (r) => r.firstSeen],
   ['lastSeen', (r) => r.lastSeen],
   ['inputs', (r) => r.inputs.join(';')],

@@ -31,6 +31,8 @@ export interface SourceRecord {
   difficulty: number | null;
   reportedHashrate: number | null;
   blacklistEntries: string[];
+  /** Blacklist versions that held those entries, ascending. */
+  blacklistVersions: number[];
   /** ISO 8601 UTC with milliseconds. */
   firstSeen: string;
   lastSeen: string;
@@ -55,6 +57,7 @@ interface HitRow {
   category: string;
   evidence: string;
   blacklist_entry: string | null;
+  blacklist_version: number | null;
   coin: string | null;
   login: string | null;
   worker: string | null;
@@ -88,6 +91,7 @@ interface Acc {
   agents: Set<string>;
   algos: Set<string>;
   blacklist: Set<string>;
+  blacklistVersions: Set<number>;
   inputs: Set<string>;
   flows: number;
   packetsUp: number;
@@ -166,6 +170,7 @@ function newAcc(row: HitRow): Acc {
     agents: new Set(),
     algos: new Set(),
     blacklist: new Set(),
+    blacklistVersions: new Set(),
     inputs: new Set(),
     flows: 0,
     packetsUp: 0,
@@ -202,6 +207,7 @@ function addRow(a: Acc, r: HitRow): void {
   addText(a.agents, r.agent);
   addText(a.algos, r.algo);
   addText(a.blacklist, r.blacklist_entry);
+  if (r.blacklist_version !== null) a.blacklistVersions.add(r.blacklist_version);
   a.inputs.add(r.input);
   a.flows += r.flows;
   a.packetsUp += r.packets_up;
@@ -268,6 +274,7 @@ function toRecord(a: Acc): SourceRecord {
     difficulty: a.difficulty,
     reportedHashrate: a.hashrate,
     blacklistEntries: sorted(a.blacklist),
+    blacklistVersions: [...a.blacklistVersions].sort((x, y) => x - y),
     firstSeen: microsToIso(a.firstSeen),
     lastSeen: microsToIso(a.lastSeen),
     inputs: sorted(a.inputs),

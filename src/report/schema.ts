@@ -55,6 +55,10 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX hits_src ON hits (src);
   CREATE INDEX hits_pool ON hits (pool_ip, pool_port);
   `,
+  // v2: which blacklist version held the entry that matched.
+  `
+  ALTER TABLE hits ADD COLUMN blacklist_version INTEGER;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

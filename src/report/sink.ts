@@ -57,11 +57,11 @@ type Pending = Omit<FlowHit, 'evidence'> & { evidence: Set<Evidence>; flows: num
  *   non-null.
  */
 const UPSERT_SQL = `
-INSERT INTO hits (run_id, src, pool_ip, pool_port, proto, category, evidence, blacklist_entry,
+INSERT INTO hits (run_id, src, pool_ip, pool_port, proto, category, evidence, blacklist_entry, blacklist_version,
   coin, login, worker, agent, algo, pool_host, difficulty, shares_submitted, shares_accepted,
   shares_rejected, reported_hashrate, first_seen, last_seen, flows, packets_up, bytes_up,
   packets_down, bytes_down, input_kind, input)
-VALUES (@runId, @src, @poolIp, @poolPort, @proto, @category, @evidence, @blacklistEntry,
+VALUES (@runId, @src, @poolIp, @poolPort, @proto, @category, @evidence, @blacklistEntry, @blacklistVersion,
   @coin, @login, @worker, @agent, @algo, @poolHost, @difficulty, @sharesSubmitted, @sharesAccepted,
   @sharesRejected, @reportedHashrate, @firstSeen, @lastSeen, @flows, @packetsUp, @bytesUp,
   @packetsDown, @bytesDown, @inputKind, @input)
@@ -71,6 +71,9 @@ ON CONFLICT (run_id, src, pool_ip, pool_port, proto) DO UPDATE SET
   evidence = (SELECT json_group_array(value ORDER BY value) FROM (
                 SELECT value FROM json_each(hits.evidence)
                 UNION SELECT value FROM json_each(excluded.evidence))),
+  -- the version goes with the entry it held: both come from the same (first) matching flow
+  blacklist_version = CASE WHEN hits.blacklist_entry IS NULL THEN excluded.blacklist_version
+                           ELSE hits.blacklist_version END,
   blacklist_entry   = COALESCE(hits.blacklist_entry, excluded.blacklist_entry),
   coin              = COALESCE(hits.coin, excluded.coin),
   login             = COALESCE(hits.login, excluded.login),
@@ -161,6 +164,7 @@ function fromHit(h: FlowHit): Pending {
     category: h.category,
     evidence: new Set(h.evidence),
     blacklistEntry: h.blacklistEntry,
+    blacklistVersion: h.blacklistVersion,
     coin: h.coin,
     login: h.login,
     worker: h.worker,
@@ -188,7 +192,10 @@ function fromHit(h: FlowHit): Pending {
 function mergeHit(p: Pending, h: FlowHit): void {
   if (h.category === 'mining') p.category = 'mining';
   for (const e of h.evidence) p.evidence.add(e);
-  p.blacklistEntry ??= h.blacklistEntry;
+  if (p.blacklistEntry === null) {
+    p.blacklistEntry = h.blacklistEntry;
+    p.blacklistVersion = h.blacklistVersion;
+  }
   p.coin ??= h.coin;
   p.login ??= h.login;
   p.worker ??= h.worker;

@@ -15,6 +15,8 @@ export interface FlowHit {
   category: Category;
   evidence: Evidence[];
   blacklistEntry: string | null;
+  /** Blacklist version that held the entry (null: a list given for one run only). */
+  blacklistVersion: number | null;
   coin: string | null;
   login: string | null;
   worker: string | null;

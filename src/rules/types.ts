@@ -12,6 +12,9 @@ export type Category = 'mining' | 'crypto-p2p';
  *  - bitcoin-p2p        Bitcoin network magic + version message (category crypto-p2p)
  *  - monero-levin       Monero levin protocol (category crypto-p2p)
  *  - blacklist-ip       destination address (and port) in the blacklist
+ *  - dns                destination address learned from a DNS answer for a blacklisted domain
+ *  - sni                TLS ClientHello server name is a blacklisted domain
+ *  - http-host          HTTP Host header is a blacklisted domain
  */
 export type Evidence =
   | 'stratum'
@@ -21,7 +24,10 @@ export type Evidence =
   | 'http-mining'
   | 'bitcoin-p2p'
   | 'monero-levin'
-  | 'blacklist-ip';
+  | 'blacklist-ip'
+  | 'dns'
+  | 'sni'
+  | 'http-host';
 
 /** How we know which side is the miner, strongest first. */
 export type RoleSource = 'protocol' | 'handshake' | 'port' | 'blacklist' | 'none';
@@ -35,8 +41,10 @@ export interface Findings {
   evidence: Evidence[];
   /** Side that is the miner/customer, as far as the protocol says: 0 unknown, 1 side A, 2 side B. */
   minerSide: 0 | 1 | 2;
-  /** Blacklist entry (its text, e.g. "203.0.113.0/24:3333") that matched, if any. */
+  /** Blacklist entry (its text, e.g. "203.0.113.0/24:3333" or "pool.example") that matched, if any. */
   blacklistEntry: string | null;
+  /** Version of the blacklist that held that entry (null for lists given on the command line only). */
+  blacklistVersion: number | null;
   /** Wallet / login as sent by the miner, e.g. "4AdUnd...xyz.rig1" or "bc1q...". */
   login: string | null;
   /** Worker name when the protocol separates it (or split from login). */
@@ -66,6 +74,7 @@ export function newFindings(): Findings {
     evidence: [],
     minerSide: 0,
     blacklistEntry: null,
+    blacklistVersion: null,
     login: null,
     worker: null,
     agent: null,

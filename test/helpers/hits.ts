@@ -14,6 +14,7 @@ export function hit(over: Partial<FlowHit> = {}): FlowHit {
     category: 'mining',
     evidence: ['stratum'],
     blacklistEntry: null,
+    blacklistVersion: null,
     coin: null,
     login: null,
     worker: null,
