@@ -33,7 +33,8 @@ export interface PlainListResult {
 const PORT_RE = /^(\d{1,5})(?:-(\d{1,5}))?$/;
 const PREFIX_RE = /^\d{1,3}$/;
 
-type LineResult = { entry: BlacklistEntry; warning: string | null } | { error: string };
+/** One line's outcome: an entry (with a repair warning or null), or why the line is bad. */
+export type PlainLineResult = { entry: BlacklistEntry; warning: string | null } | { error: string };
 
 export function parsePlainList(text: string, source: string): PlainListResult {
   const entries: BlacklistEntry[] = [];
@@ -47,7 +48,7 @@ export function parsePlainList(text: string, source: string): PlainListResult {
     if (hash >= 0) s = s.slice(0, hash);
     s = s.trim();
     if (s === '') continue;
-    const r = parseLine(s, source);
+    const r = parsePlainLine(s, source);
     const ctx = { file: source, line: i + 1 };
     if ('error' in r) {
       errors.push(new PoolwatchError('PW_ERR_LIST_SYNTAX', r.error, ctx));
@@ -71,8 +72,11 @@ export function loadPlainListFile(path: string): PlainListResult {
   return parsePlainList(text, path);
 }
 
-/** Parse one comment-free, trimmed, non-empty line. */
-function parseLine(s: string, source: string): LineResult {
+/**
+ * Parse one comment-free, trimmed, non-empty line. Exported for the other list formats
+ * (src/blacklist/formats/), which find addresses inside their own syntax: one address grammar.
+ */
+export function parsePlainLine(s: string, source: string): PlainLineResult {
   let addrPart: string;
   let portPart: string | null = null;
   let bracketed = false;
@@ -123,14 +127,10 @@ function parseLine(s: string, source: string): LineResult {
   let portLo = 0;
   let portHi = 65535;
   if (portPart !== null) {
-    const m = PORT_RE.exec(portPart);
-    if (m === null) return { error: `bad port "${portPart}" in ${quote(s)}` };
-    portLo = Number(m[1]);
-    portHi = m[2] === undefined ? portLo : Number(m[2]);
-    if (portLo < 1 || portHi < 1 || portLo > 65535 || portHi > 65535) {
-      return { error: `port out of range 1-65535 in ${quote(s)}` };
-    }
-    if (portLo > portHi) return { error: `port range reversed (${portLo} > ${portHi}) in ${quote(s)}` };
+    const p = parsePortRange(portPart, s);
+    if ('error' in p) return p;
+    portLo = p.portLo;
+    portHi = p.portHi;
   }
 
   const hostBits = clearHostBits(addr, prefixLen);
@@ -138,6 +138,22 @@ function parseLine(s: string, source: string): LineResult {
   entry.text = canonicalText(entry);
   const warning = hostBits ? `host bits set in ${quote(addrPart)}; using the network ${canonicalNet(entry)}` : null;
   return { entry, warning };
+}
+
+/**
+ * `PORT` or `LO-HI`, each 1-65535, LO <= HI. `whole` is the text quoted in the error message (the
+ * line or value the port came from). Shared with the domain formats so ports read alike everywhere.
+ */
+export function parsePortRange(portPart: string, whole: string): { portLo: number; portHi: number } | { error: string } {
+  const m = PORT_RE.exec(portPart);
+  if (m === null) return { error: `bad port "${portPart}" in ${quote(whole)}` };
+  const portLo = Number(m[1]);
+  const portHi = m[2] === undefined ? portLo : Number(m[2]);
+  if (portLo < 1 || portHi < 1 || portLo > 65535 || portHi > 65535) {
+    return { error: `port out of range 1-65535 in ${quote(whole)}` };
+  }
+  if (portLo > portHi) return { error: `port range reversed (${portLo} > ${portHi}) in ${quote(whole)}` };
+  return { portLo, portHi };
 }
 
 /** "a.b.c.d[/len]" or "v6[/len]": the prefix is left out for a single host. */
@@ -154,6 +170,7 @@ export function canonicalText(e: BlacklistEntry): string {
   return e.version === 6 ? `[${net}]:${ports}` : `${net}:${ports}`;
 }
 
-function quote(s: string): string {
+/** JSON-quoted and cut to 80 characters: list lines are untrusted and may be huge. */
+export function quote(s: string): string {
   return JSON.stringify(s.length > 80 ? `${s.slice(0, 77)}...` : s);
 }
