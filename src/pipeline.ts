@@ -1,18 +1,26 @@
 import type { PacketView } from './capture/packet.js';
 import type { CaptureStats } from './capture/reader.js';
-import type { BlacklistIndex } from './blacklist/index.js';
+import type { LiveBlacklist } from './blacklist/live.js';
 import { decodePacket } from './decode/index.js';
 import { newDecodedPacket, PROTO_TCP, PROTO_UDP } from './decode/types.js';
 import { FlowTable, type FlowEndReason, type FlowTableOptions } from './flow/table.js';
 import type { Flow } from './flow/types.js';
+import { learnFromDns } from './rules/dns.js';
 import { inspectPayload } from './rules/inspect.js';
 import { decideMinerSide } from './rules/roles.js';
 import { addEvidence, newFindings } from './rules/types.js';
 import type { FlowHit } from './report/types.js';
 import type { Logger } from './log.js';
 
+/** DNS answers come from this port; only packets from it are read as DNS. */
+const DNS_PORT = 53;
+
 export interface PipelineOptions {
-  blacklist: BlacklistIndex;
+  /**
+   * The list in force: addresses matched once per new flow, names where the rules read them, and
+   * DNS answers teach it addresses. Swappable while the pipeline runs (LiveBlacklist.swap).
+   */
+  blacklist: LiveBlacklist;
   poolPorts: ReadonlySet<number>;
   flows: FlowTableOptions;
   /** Receives every flagged flow, oriented miner → pool. */
@@ -43,6 +51,8 @@ export interface RunStats {
   flows: number;
   flowsEvicted: number;
   flaggedFlows: number;
+  /** Addresses DNS answers for listed names taught (one per address and answer). */
+  dnsLearned: number;
   inputs: InputSummary[];
 }
 
@@ -64,6 +74,7 @@ export class Pipeline {
     flows: 0,
     flowsEvicted: 0,
     flaggedFlows: 0,
+    dnsLearned: 0,
     inputs: [],
   };
   private readonly pkt = newDecodedPacket();
@@ -102,10 +113,26 @@ export class Pipeline {
       return;
     }
     const flow = this.table.track(pkt, p.tsMicros, this.input);
-    if (!flow.inspectionDone && pkt.proto === PROTO_TCP && pkt.payloadLength > 0) {
-      inspectPayload(flow, this.table.dir, p.data, pkt.payloadOffset, pkt.payloadLength, pkt.tcpSeq);
-    }
+    if (pkt.payloadLength === 0) return;
+    if (pkt.proto === PROTO_TCP) {
+      if (!flow.inspectionDone) {
+        inspectPayload(flow, this.table.dir, p.data, pkt.payloadOffset, pkt.payloadLength, pkt.tcpSeq, this.opts.blacklist);
+      }
+      // Not instead of the payload rules: port 53 is a pool port too for miners dodging firewalls.
+      if (pkt.srcPort === DNS_PORT) this.dns(p, true);
+    } else if (pkt.srcPort === DNS_PORT) this.dns(p, false);
+    // Any other UDP packet costs one port comparison here.
   };
+
+  /**
+   * A DNS answer teaches the live list the addresses of listed names; it never flags its own flow
+   * (the resolver is not a miner). The flows that follow to those addresses are what get flagged.
+   */
+  private dns(p: PacketView, tcp: boolean): void {
+    const pkt = this.pkt;
+    const end = pkt.payloadOffset + pkt.payloadLength;
+    this.stats.dnsLearned += learnFromDns(p.data, pkt.payloadOffset, end, tcp, this.opts.blacklist, p.tsMicros);
+  }
 
   endInput(capture: CaptureStats): void {
     this.stats.bytes += capture.bytes;
@@ -147,21 +174,25 @@ export class Pipeline {
     }
   }
 
-  /** The blacklist is consulted once per flow, for both ends: a tap may see the pool speak first. */
+  /**
+   * The blacklist is consulted once per flow, for both ends: a tap may see the pool speak first.
+   * Against the snapshot in force at the flow's first packet, and the addresses DNS taught so far.
+   */
   private flowStarted(flow: Flow): void {
     const bl = this.opts.blacklist;
-    let entry = bl.match(flow.bRaw, flow.ipVersion, flow.bPort);
-    if (entry !== null) flow.blacklistSide = 2;
+    let m = bl.matchAddress(flow.bRaw, flow.ipVersion, flow.bPort, flow.firstSeen);
+    if (m !== null) flow.blacklistSide = 2;
     else {
-      entry = bl.match(flow.aRaw, flow.ipVersion, flow.aPort);
-      if (entry !== null) flow.blacklistSide = 1;
+      m = bl.matchAddress(flow.aRaw, flow.ipVersion, flow.aPort, flow.firstSeen);
+      if (m !== null) flow.blacklistSide = 1;
     }
-    if (entry === null) return;
+    if (m === null) return;
     const f = (flow.findings ??= newFindings());
-    f.blacklistEntry = entry.text;
-    f.blacklistVersion = bl.version;
+    f.blacklistEntry = m.entry;
+    f.blacklistVersion = m.version;
     f.category = 'mining';
-    addEvidence(f, 'blacklist-ip');
+    if (m.domain !== null) f.poolHost = m.domain;
+    addEvidence(f, m.evidence);
   }
 
   private flowEnded(flow: Flow, reason: FlowEndReason): void {

@@ -1,7 +1,10 @@
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
-import { buildIndex } from './blacklist/index.js';
-import { loadPlainListFile, type BlacklistEntry } from './blacklist/plain.js';
+import { domainText, parseDomainSpec } from './blacklist/formats/domain.js';
+import { splitLines } from './blacklist/formats/collect.js';
+import { buildSnapshot, LiveBlacklist } from './blacklist/live.js';
+import { loadPlainListFile, parsePlainLine, type BlacklistEntry, type PlainListResult } from './blacklist/plain.js';
+import type { DomainEntry } from './blacklist/types.js';
 import { readCaptureStream } from './capture/reader.js';
 import { fileSource, interfaceSource, type CaptureSource } from './capture/sources.js';
 import type { Config } from './config.js';
@@ -26,6 +29,12 @@ export interface ScanRequest {
   onProgress?: (packets: number, bytes: number, totalBytes: number) => void;
   /** Resolves when a live capture should stop (SIGINT/SIGTERM). */
   stopSignal?: Promise<void>;
+  /**
+   * Receives the run's live blacklist before the first packet. Whoever holds it may call
+   * `live.swap(snapshot)` at any time (a periodic refresh, a test): the scan uses the new list from
+   * the next packet on, without a restart.
+   */
+  onLive?: (live: LiveBlacklist) => void;
 }
 
 export interface ScanResult {
@@ -38,6 +47,8 @@ export interface ScanResult {
   totalBytes: number;
   /** Time spent reading and analysing input, without loading lists or opening the database. */
   seconds: number;
+  /** The blacklist the run used, with what DNS answers taught it. */
+  live: LiveBlacklist;
 }
 
 const MAX_LIST_PROBLEMS_LOGGED = 20;
@@ -64,8 +75,9 @@ function prepare(req: ScanRequest) {
 
   const entries: BlacklistEntry[] = [];
   const allow: BlacklistEntry[] = [];
-  const load = (file: string, into: BlacklistEntry[]) => {
-    const { entries: got, errors, warnings } = loadPlainListFile(file);
+  const domains: DomainEntry[] = [];
+  const load = (file: string, into: BlacklistEntry[], withNames = false) => {
+    const { entries: got, errors, warnings } = withNames ? loadRunListFile(file, domains) : loadPlainListFile(file);
     // A list of a million broken lines must not become a million log lines.
     const problems = errors.concat(warnings);
     for (const e of problems.slice(0, MAX_LIST_PROBLEMS_LOGGED)) req.log.warn({ code: e.code }, e.message);
@@ -76,24 +88,65 @@ function prepare(req: ScanRequest) {
     for (const e of got) into.push(e);
   };
   for (const f of req.config.blacklistFiles) load(f, entries);
-  for (const f of req.blacklistFiles) load(f, entries);
+  for (const f of req.blacklistFiles) load(f, entries, true);
   for (const f of req.config.allowFiles) load(f, allow);
-  return { sources, totalBytes, index: buildIndex(entries, allow), listSize: entries.length };
+  // The lead's stored, versioned blacklist replaces these files; the snapshot shape stays.
+  const live = new LiveBlacklist(buildSnapshot(entries, domains, allow));
+  return { sources, totalBytes, live, listSize: entries.length + domains.length };
+}
+
+/**
+ * A list given with --blacklist: plain lines (ADDRESS[/LEN][:PORT[-PORT]]) and, on lines that are
+ * not addresses, domain names (NAME[:PORT[-PORT]], the grammar of the "domains" format). The
+ * domains go to `domains`; a line that is neither is reported with both reasons.
+ */
+export function loadRunListFile(path: string, domains: DomainEntry[]): PlainListResult {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code ?? String(e);
+    throw new PoolwatchError('PW_ERR_IO', `cannot read list: ${why}`, { file: path });
+  }
+  const out: PlainListResult = { entries: [], errors: [], warnings: [] };
+  const lines = splitLines(text);
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i]!;
+    const hash = raw.indexOf('#');
+    const s = (hash < 0 ? raw : raw.slice(0, hash)).trim();
+    if (s === '') continue;
+    const ctx = { file: path, line: i + 1 };
+    const r = parsePlainLine(s, path);
+    if (!('error' in r)) {
+      out.entries.push(r.entry);
+      if (r.warning !== null) out.warnings.push(new PoolwatchError('PW_ERR_LIST_SYNTAX', r.warning, ctx));
+      continue;
+    }
+    const d = parseDomainSpec(s);
+    if ('error' in d) {
+      out.errors.push(new PoolwatchError('PW_ERR_LIST_SYNTAX', `${r.error}; nor a domain name: ${d.error}`, ctx));
+      continue;
+    }
+    domains.push({ name: d.name, portLo: d.portLo, portHi: d.portHi, text: domainText(d.name, d.portLo, d.portHi), source: path });
+    if (d.warning !== null) out.warnings.push(new PoolwatchError('PW_ERR_LIST_SYNTAX', d.warning, ctx));
+  }
+  return out;
 }
 
 export async function runScan(req: ScanRequest): Promise<ScanResult> {
-  const { sources, totalBytes, index, listSize } = prepare(req);
+  const { sources, totalBytes, live, listSize } = prepare(req);
   const db = openDatabase(req.dbPath);
   const runId = startRun(db, { command: req.command, inputs: sources.map((s) => s.name) });
   const sink = new HitSink(db, runId, { batchSize: req.config.batchSize });
   const pipeline = new Pipeline({
-    blacklist: index,
+    blacklist: live,
     poolPorts: new Set(req.config.poolPorts),
     flows: req.config.flows,
     onHit: (hit) => sink.add(hit),
     log: req.log,
   });
   req.log.debug({ entries: listSize, runId }, 'blacklist loaded');
+  req.onLive?.(live);
 
   let incomplete = false;
   let bytesDone = 0;
@@ -150,5 +203,5 @@ export async function runScan(req: ScanRequest): Promise<ScanResult> {
     });
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return { runId, db, stats: pipeline.stats, incomplete, totalBytes, seconds };
+  return { runId, db, stats: pipeline.stats, incomplete, totalBytes, seconds, live };
 }

@@ -2,6 +2,7 @@
 // sequence numbers per direction, so tests feed real protocol bytes through inspectPayload.
 import type { Direction, Flow } from '../src/flow/types.js';
 import { inspectPayload } from '../src/rules/inspect.js';
+import type { ListedNames } from '../src/rules/types.js';
 
 export function makeFlow(over: Partial<Flow> = {}): Flow {
   return {
@@ -42,21 +43,22 @@ export const BA: Direction = 1;
 export class Conn {
   readonly flow: Flow;
   readonly seq: [number, number] = [0xfffff000, 1000];
-  constructor(flow: Flow = makeFlow()) {
+  /** `names`: listed domains for SNI and Host matching (none by default). */
+  constructor(flow: Flow = makeFlow(), readonly names: ListedNames | null = null) {
     this.flow = flow;
   }
   /** Send bytes as one segment, inside a bigger buffer so offsets are exercised. */
   send(dir: Direction, data: Buffer | string): this {
     const b = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
     const wrapped = Buffer.concat([Buffer.from('JUNK'), b, Buffer.from('TAIL')]);
-    inspectPayload(this.flow, dir, wrapped, 4, b.length, this.seq[dir]);
+    inspectPayload(this.flow, dir, wrapped, 4, b.length, this.seq[dir], this.names);
     this.seq[dir] = (this.seq[dir] + b.length) >>> 0;
     return this;
   }
   /** Send at an explicit sequence number without moving the counter (retransmission). */
   sendAt(dir: Direction, data: Buffer | string, seq: number): this {
     const b = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
-    inspectPayload(this.flow, dir, b, 0, b.length, seq >>> 0);
+    inspectPayload(this.flow, dir, b, 0, b.length, seq >>> 0, this.names);
     return this;
   }
   /** Pretend `n` bytes were lost. */

@@ -7,8 +7,6 @@ import { LpmTable } from './lpm.js';
 import type { BlacklistEntry } from './types.js';
 
 export class BlacklistIndex {
-  /** The stored blacklist version this index was built from; null when built from files for one run. */
-  version: number | null = null;
   private readonly black = new LpmTable();
   private readonly allowed = new LpmTable();
 

@@ -6,6 +6,8 @@ import { newResult, type DialectResult } from './dialects/types.js';
 import type { HttpHead } from './http-stream.js';
 import { hasError, isHex, isObject, param, str, type JsonRpcMessage } from './jsonrpc.js';
 import { takeAnswer, trackRequest, type PendingKind, type SessionState } from './session.js';
+import type { ListedNames } from './types.js';
+import type { DomainEntry } from '../blacklist/types.js';
 
 /**
  * Mining over HTTP: getwork / getblocktemplate / submitblock (Bitcoin family, and monerod's
@@ -155,4 +157,14 @@ export function httpMining(
   }
   if (r.request !== null && msg !== null) trackRequest(session, dir, msg.id, r.request);
   return r;
+}
+
+/**
+ * The listed domain a request's Host names (evidence http-host), or null. Ordinary web traffic is
+ * exactly what this is for: a page fetching a browser miner's script or opening its WebSocket
+ * says nothing in the payload, only in the name. `port` is the server's port.
+ */
+export function httpHostListed(head: HttpHead, names: ListedNames, port: number, tsMicros?: number): DomainEntry | null {
+  if (!head.isRequest || head.host === null || !names.hasNames) return null;
+  return names.matchName(head.host, port, tsMicros);
 }

@@ -11,16 +11,20 @@ import {
   type HttpHead,
   type HttpStream,
 } from './http-stream.js';
-import { httpMining } from './http.js';
+import { httpHostListed, httpMining } from './http.js';
 import { parseJsonRpc } from './jsonrpc.js';
 import { P2P_MAX_HEAD, p2pPrefix, parseP2p } from './p2p.js';
 import { newSession, type SessionState } from './session.js';
+import { looksLikeHandshake, parseClientHello, TLS_MAX_HELLO } from './tls.js';
+import { addEvidence, newFindings, type Evidence, type ListedNames } from './types.js';
+import type { DomainEntry } from '../blacklist/types.js';
 
 /**
  * Payload inspection of one TCP flow: per direction, decide from the first bytes what it could be
- * (JSON lines, HTTP, a P2P handshake, or nothing of interest), then feed the in-order bytes to that
- * framer and the rules. Flows that cannot be mining stop being inspected quickly; flows that are
- * mining keep being read, within fixed buffers, to count shares.
+ * (JSON lines, HTTP, a P2P handshake, a TLS ClientHello, or nothing of interest), then feed the
+ * in-order bytes to that framer and the rules. Names read on the way (SNI, HTTP Host) are matched
+ * against the listed domains right there. Flows that cannot be mining stop being inspected
+ * quickly; flows that are mining keep being read, within fixed buffers, to count shares.
  */
 
 /** Bytes per direction inspected without any finding before the direction is given up. */
@@ -39,6 +43,7 @@ const M_JSON = 2;
 const M_HTTP = 3;
 const M_P2P = 4;
 const M_OTHER = 5; // nothing to find here
+const M_TLS = 6; // a handshake record: read the ClientHello for its server name
 
 // Classification of first bytes.
 const C_MORE = 0;
@@ -60,6 +65,9 @@ interface DirState {
   http: HttpStream | null;
   p2p: Buffer | null;
   p2pLen: number;
+  /** ClientHello bytes kept while it spans segments (only then). */
+  tls: Buffer | null;
+  tlsLen: number;
 }
 
 /** Per-flow state kept in flow.inspector. Exported for tests and diagnostics only. */
@@ -71,19 +79,22 @@ export interface InspectorState extends ResultMemory {
   dir: Direction;
   /** A mining.notify has been parsed on this mining flow; later ones are skipped. */
   notifySeen: boolean;
+  /** Listed domains for SNI and Host; null when the caller has none. */
+  names: ListedNames | null;
 }
 
 function newDir(): DirState {
-  return { mode: M_UNKNOWN, nextSeq: -1, bytes: 0, head: null, headLen: 0, lines: null, http: null, p2p: null, p2pLen: 0 };
+  return { mode: M_UNKNOWN, nextSeq: -1, bytes: 0, head: null, headLen: 0, lines: null, http: null, p2p: null, p2pLen: 0, tls: null, tlsLen: 0 };
 }
 
-function newInspector(flow: Flow): InspectorState {
+function newInspector(flow: Flow, names: ListedNames | null): InspectorState {
   return {
     flow,
     dirs: [newDir(), newDir()],
     session: newSession(),
     dir: 0,
     notifySeen: false,
+    names,
     mining: false,
     protocolRole: false,
     familyCoin: null,
@@ -103,6 +114,8 @@ function giveUp(ds: DirState): void {
   ds.lines = null;
   ds.http = null;
   ds.p2p = null;
+  ds.tls = null;
+  ds.tlsLen = 0;
 }
 
 function isSpace(c: number): boolean {
@@ -151,6 +164,10 @@ function onLine(st: InspectorState, buf: Buffer, start: number, end: number): vo
 }
 
 function onHttp(st: InspectorState, head: HttpHead, body: Buffer | null, start: number, end: number): void {
+  if (head.isRequest && head.host !== null && st.names !== null) {
+    const e = httpHostListed(head, st.names, serverPort(st.flow, st.dir), st.flow.lastSeen);
+    if (e !== null) listedName(st, st.dir, 'http-host', e, head.host);
+  }
   const msg = body !== null ? parseJsonRpc(body, start, end) : null;
   const r = httpMining(head, msg, st.dir, st.session);
   if (r !== null) applyMining(st.flow, st, st.dir, r);
@@ -158,9 +175,74 @@ function onHttp(st: InspectorState, head: HttpHead, body: Buffer | null, start: 
   else if (!st.mining && msg === null) st.dirs[st.dir].mode = M_OTHER;
 }
 
+/** The port the sender of `dir` talks to: where a client's name is meant to be served. */
+function serverPort(flow: Flow, dir: Direction): number {
+  return dir === 0 ? flow.bPort : flow.aPort;
+}
+
+/**
+ * A name the sender of `dir` used (SNI, Host) is listed: the flow is mining, the sender is the
+ * client and so the miner, the name is the pool's. An address entry matched at flow start keeps
+ * its place as the flow's blacklist entry.
+ */
+function listedName(st: InspectorState, dir: Direction, evidence: Evidence, e: DomainEntry, host: string): void {
+  const f = (st.flow.findings ??= newFindings());
+  addEvidence(f, evidence);
+  f.category = 'mining';
+  if (f.blacklistEntry === null) {
+    f.blacklistEntry = e.text;
+    f.blacklistVersion = e.listVersion ?? null;
+  }
+  if (f.poolHost === null) f.poolHost = host;
+  if (!st.protocolRole) {
+    f.minerSide = dir === 0 ? 1 : 2;
+    st.protocolRole = true;
+  }
+}
+
+/** TLS seen: nothing after the handshake can be read, so the flow is done (this direction only, on a mining flow). */
 function tls(st: InspectorState, ds: DirState): void {
   if (st.mining) giveUp(ds);
   else finish(st.flow);
+}
+
+/** Append seg to the direction's ClientHello buffer, up to TLS_MAX_HELLO; grown by doubling. */
+function keepTls(ds: DirState, seg: Buffer): void {
+  const want = Math.min(TLS_MAX_HELLO, ds.tlsLen + seg.length);
+  if (ds.tls === null || ds.tls.length < want) {
+    const cap = ds.tls === null ? 0 : ds.tls.length;
+    const nb = Buffer.allocUnsafe(Math.min(TLS_MAX_HELLO, Math.max(want, 2 * cap, 2048)));
+    if (ds.tls !== null && ds.tlsLen > 0) ds.tls.copy(nb, 0, 0, ds.tlsLen);
+    ds.tls = nb;
+  }
+  seg.copy(ds.tls, ds.tlsLen, 0, want - ds.tlsLen);
+  ds.tlsLen = want;
+}
+
+/**
+ * In-order bytes of a direction that opened with a handshake record. The hello is read in place
+ * when one segment holds it, else kept (bounded) until it is whole. Whatever the outcome, TLS
+ * shows nothing more after it.
+ */
+function feedTls(st: InspectorState, ds: DirState, seg: Buffer, dir: Direction): void {
+  let buf = seg;
+  let end = seg.length;
+  if (ds.tlsLen > 0) {
+    keepTls(ds, seg);
+    buf = ds.tls!;
+    end = ds.tlsLen;
+  }
+  const a = parseClientHello(buf, 0, end);
+  if (a.status === 'incomplete') {
+    if (a.needed > TLS_MAX_HELLO || end >= TLS_MAX_HELLO) tls(st, ds);
+    else if (buf === seg) keepTls(ds, seg);
+    return;
+  }
+  if (a.status === 'ok' && a.sni !== null && st.names !== null) {
+    const e = st.names.matchName(a.sni, serverPort(st.flow, dir), st.flow.lastSeen);
+    if (e !== null) listedName(st, dir, 'sni', e, a.sni);
+  }
+  tls(st, ds);
 }
 
 function feedP2p(st: InspectorState, ds: DirState, seg: Buffer, dir: Direction): void {
@@ -217,6 +299,9 @@ function feed(st: InspectorState, ds: DirState, seg: Buffer, dir: Direction): vo
     case M_P2P:
       feedP2p(st, ds, seg, dir);
       break;
+    case M_TLS:
+      feedTls(st, ds, seg, dir);
+      break;
     case M_UNKNOWN:
       start(st, ds, seg, dir);
       break;
@@ -226,8 +311,11 @@ function feed(st: InspectorState, ds: DirState, seg: Buffer, dir: Direction): vo
   }
 }
 
-/** Switch the direction to the mode `c` calls for; false when there is nothing to feed. */
-function classified(st: InspectorState, ds: DirState, c: number): boolean {
+/**
+ * Switch the direction to the mode `c` calls for; false when there is nothing to feed. `seg`
+ * holds the direction's first bytes (its start, when classified from a segment).
+ */
+function classified(st: InspectorState, ds: DirState, c: number, seg: Buffer): boolean {
   switch (c) {
     case C_JSON:
       enter(ds, M_JSON);
@@ -239,6 +327,11 @@ function classified(st: InspectorState, ds: DirState, c: number): boolean {
       enter(ds, M_P2P);
       return true;
     case C_TLS:
+      // Only a handshake record can be a ClientHello, and only listed names make one worth reading.
+      if (st.names !== null && st.names.hasNames && !st.mining && looksLikeHandshake(seg, 0, seg.length)) {
+        ds.mode = M_TLS;
+        return true;
+      }
       tls(st, ds);
       return false;
   }
@@ -263,7 +356,7 @@ function start(st: InspectorState, ds: DirState, seg: Buffer, dir: Direction): v
   const prev = ds.headLen > 0 ? ds.head!.subarray(0, ds.headLen) : null;
   ds.headLen = 0;
   ds.head = null;
-  if (classified(st, ds, c)) {
+  if (classified(st, ds, c, prev ?? seg)) {
     if (prev !== null) feed(st, ds, prev, dir);
     if (ds.mode !== M_OTHER && !st.flow.inspectionDone) feed(st, ds, seg, dir);
   } else if (c === C_NONE) {
@@ -281,7 +374,7 @@ function start(st: InspectorState, ds: DirState, seg: Buffer, dir: Direction): v
 function scan(st: InspectorState, ds: DirState, seg: Buffer, dir: Direction): void {
   const c = classify(seg, 0, seg.length);
   if (c !== C_MORE && c !== C_NONE) {
-    if (classified(st, ds, c)) feed(st, ds, seg, dir);
+    if (classified(st, ds, c, seg)) feed(st, ds, seg, dir);
     return;
   }
   const i = seg.indexOf(NL_BRACE);
@@ -301,6 +394,7 @@ function gap(ds: DirState): void {
       resetHttpStream(ds.http!);
       break;
     case M_P2P:
+    case M_TLS:
       giveUp(ds);
       break;
     case M_UNKNOWN:
@@ -329,7 +423,9 @@ function settle(st: InspectorState, ds: DirState): void {
 
 /**
  * Inspect one TCP payload segment of `flow` travelling in `dir` (data[offset, offset+length),
- * starting at sequence number tcpSeq). Called while flow.inspectionDone is false.
+ * starting at sequence number tcpSeq). Called while flow.inspectionDone is false. `names` are the
+ * listed domains that SNI and HTTP Host are matched against (kept for the flow's life: pass the
+ * live list, not one of its snapshots, so a swap reaches flows in progress).
  */
 export function inspectPayload(
   flow: Flow,
@@ -338,11 +434,12 @@ export function inspectPayload(
   offset: number,
   length: number,
   tcpSeq: number,
+  names: ListedNames | null = null,
 ): void {
   if (flow.inspectionDone || length <= 0) return;
   let st = flow.inspector as InspectorState | null;
   if (st === null) {
-    st = newInspector(flow);
+    st = newInspector(flow, names);
     flow.inspector = st;
   }
   const ds = st.dirs[dir];

@@ -1,3 +1,5 @@
+import type { DomainEntry } from '../blacklist/types.js';
+
 /** What kind of crypto activity a source shows. */
 export type Category = 'mining' | 'crypto-p2p';
 
@@ -93,4 +95,16 @@ export function newFindings(): Findings {
 /** Add an evidence name once. */
 export function addEvidence(f: Findings, e: Evidence): void {
   if (!f.evidence.includes(e)) f.evidence.push(e);
+}
+
+/**
+ * Blacklisted names as the payload rules see them: the live blacklist (src/blacklist/live.ts)
+ * behind a narrow face, so rules match the names they read (SNI, HTTP Host) where they read them
+ * and still know nothing of list storage.
+ */
+export interface ListedNames {
+  /** False while no domain is listed: then no name is worth reading or reassembling. */
+  readonly hasNames: boolean;
+  /** The entry covering `name` on `port` (the server's port), or null; tsMicros retires expired entries. */
+  matchName(name: string, port: number, tsMicros?: number): DomainEntry | null;
 }
