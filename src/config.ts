@@ -1,21 +1,85 @@
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
+import { isListFormat, LIST_FORMATS } from './blacklist/formats/index.js';
+import type { ListFormat } from './blacklist/types.js';
+import { parseDurationMs, parseSize } from './blacklist/units.js';
 import { PoolwatchError } from './errors.js';
 import { DEFAULT_FLOW_OPTIONS, type FlowTableOptions } from './flow/table.js';
+
+/** One blacklist source from `blacklist.sources` (or a legacy `blacklist.files` entry). */
+export interface SourceConfig {
+  /** Unique name; entries, reports and `blacklist history` name the source by it. */
+  name: string;
+  kind: 'file' | 'url';
+  /** Absolute file path (relative paths are resolved against the configuration file) or http(s) URL. */
+  location: string;
+  format: ListFormat;
+  /** Least time between two fetches of this source (ms); 0 = at every refresh. */
+  refreshMs: number;
+  /** Largest body or file accepted (bytes); a bigger one fails the source. */
+  maxBytes: number;
+  /** Longest a fetch may take, headers and body together (ms). */
+  timeoutMs: number;
+  /** Largest share of its entries (0..1) the source may lose in one refresh without --force. */
+  maxShrink: number;
+}
+
+export interface ResolveConfig {
+  /** False: domain entries are not resolved to addresses (name matching on the wire still works). */
+  enabled: boolean;
+  /** DNS servers "ip" or "ip:port" ("[v6]:port"); null = the system's resolvers. */
+  servers: string[] | null;
+  /** Per query (ms), and attempts per server. */
+  timeoutMs: number;
+  tries: number;
+  /** Names resolved at the same time. */
+  concurrency: number;
+  /** A resolved address lives at least this long (ms) whatever its TTL... */
+  minTtlMs: number;
+  /** ...and at most this long. */
+  maxTtlMs: number;
+}
+
+export interface BlacklistConfig {
+  sources: SourceConfig[];
+  /** Plain lists of ranges never flagged by address. Not versioned: they are local policy. */
+  allowFiles: string[];
+  /** How often a long-running scan reloads (and refreshes) the stored blacklist (ms). */
+  refreshIntervalMs: number;
+  resolve: ResolveConfig;
+}
 
 export interface Config {
   /** Files the settings came from (for messages). */
   source: string;
+  /**
+   * The plain-format local file sources, as paths: what scans loaded before the blacklist was
+   * stored in the database. Kept for callers that read lists straight from files.
+   */
   blacklistFiles: string[];
   allowFiles: string[];
+  blacklist: BlacklistConfig;
   poolPorts: number[];
   flows: FlowTableOptions;
   batchSize: number;
 }
 
 export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../config/poolwatch.yaml', import.meta.url));
+
+export const SOURCE_DEFAULTS = {
+  maxBytes: 16 * 1024 * 1024,
+  timeoutMs: 30_000,
+  maxShrink: 0.5,
+  refreshIntervalMs: 6 * 3_600_000,
+} as const;
+
+/** Source names: printable in a table, safe in a file name, and never the reserved hand-edit name. */
+export const SOURCE_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const MANUAL_SOURCE = 'manual';
+/** "ip", "ip:port" or "[v6]:port": what dns.Resolver#setServers accepts. */
+const SERVER_RE = /^(?:\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?|[0-9A-Fa-f:]+|\[[0-9A-Fa-f:]+\]:\d{1,5})$/;
 
 /** Load and check the YAML configuration; every problem names the file and the key. */
 export function loadConfig(path: string = DEFAULT_CONFIG_PATH): Config {
@@ -52,10 +116,12 @@ export function loadConfig(path: string = DEFAULT_CONFIG_PATH): Config {
   const ports = d.poolPorts ?? [];
   if (!Array.isArray(ports) || ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) bad('poolPorts', 'a list of ports 1-65535');
   const flows = d.flows ?? {};
+  const blacklist = loadBlacklistConfig(d.blacklist ?? {}, base, bad, paths);
   return {
     source: path,
-    blacklistFiles: paths(d.blacklist?.files, 'blacklist.files'),
-    allowFiles: paths(d.blacklist?.allow, 'blacklist.allow'),
+    blacklistFiles: blacklist.sources.filter((s) => s.kind === 'file' && s.format === 'plain').map((s) => s.location),
+    allowFiles: blacklist.allowFiles,
+    blacklist,
     poolPorts: ports as number[],
     flows: {
       idleTimeoutSec: num(flows.idleTimeout, 'flows.idleTimeout', DEFAULT_FLOW_OPTIONS.idleTimeoutSec, 1),
@@ -64,4 +130,146 @@ export function loadConfig(path: string = DEFAULT_CONFIG_PATH): Config {
     },
     batchSize: num(d.report?.batchSize, 'report.batchSize', 500, 1),
   };
+}
+
+type Bad = (key: string, want: string) => never;
+
+function loadBlacklistConfig(b: any, base: string, bad: Bad, paths: (v: unknown, key: string) => string[]): BlacklistConfig {
+  if (typeof b !== 'object' || b === null || Array.isArray(b)) bad('blacklist', 'a mapping');
+  const duration = (v: unknown, key: string, dflt: number, minMs = 0): number => {
+    if (v === undefined) return dflt;
+    const ms = parseDurationMs(v);
+    if (ms === null || ms < minMs) bad(key, `a duration such as "30s", "15m", "6h" or "1d"${minMs > 0 ? ` of at least ${minMs / 1000} s` : ''}`);
+    return ms!;
+  };
+  const size = (v: unknown, key: string, dflt: number): number => {
+    if (v === undefined) return dflt;
+    const n = parseSize(v);
+    if (n === null || n < 1) bad(key, 'a size in bytes, e.g. 1048576 or "16MiB"');
+    return n!;
+  };
+  const share = (v: unknown, key: string, dflt: number): number => {
+    if (v === undefined) return dflt;
+    if (typeof v !== 'number' || !(v >= 0 && v <= 1)) bad(key, 'a share between 0 and 1 (0.5 = may lose half its entries)');
+    return v as number;
+  };
+  const seconds = (v: unknown, key: string, dflt: number): number => {
+    if (v === undefined) return dflt;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) bad(key, 'a number of seconds above 0');
+    return Math.round((v as number) * 1000);
+  };
+
+  const defaults = {
+    maxBytes: size(b.maxBytes, 'blacklist.maxBytes', SOURCE_DEFAULTS.maxBytes),
+    timeoutMs: seconds(b.timeoutSeconds, 'blacklist.timeoutSeconds', SOURCE_DEFAULTS.timeoutMs),
+    maxShrink: share(b.maxShrink, 'blacklist.maxShrink', SOURCE_DEFAULTS.maxShrink),
+  };
+  const refreshIntervalMs = duration(b.refreshInterval, 'blacklist.refreshInterval', SOURCE_DEFAULTS.refreshIntervalMs, 60_000);
+
+  const sources: SourceConfig[] = [];
+  // Legacy `files:` lists are plain local sources named by their file name.
+  for (const file of paths(b.files, 'blacklist.files')) {
+    sources.push({ name: basename(file), kind: 'file', location: file, format: 'plain', refreshMs: 0, ...defaults });
+  }
+  if (b.sources !== undefined && !Array.isArray(b.sources)) bad('blacklist.sources', 'a list of sources');
+  for (const [i, s] of ((b.sources ?? []) as unknown[]).entries()) {
+    const key = `blacklist.sources[${i}]`;
+    if (typeof s !== 'object' || s === null || Array.isArray(s)) bad(key, 'a mapping with name, file or url, and format');
+    const src = s as Record<string, unknown>;
+    const known = new Set(['name', 'file', 'url', 'format', 'refresh', 'maxBytes', 'timeoutSeconds', 'maxShrink']);
+    for (const k of Object.keys(src)) if (!known.has(k)) bad(`${key}.${k}`, `one of ${[...known].join(', ')} (unknown key)`);
+    if (typeof src.name !== 'string' || !SOURCE_NAME_RE.test(src.name)) {
+      bad(`${key}.name`, 'a name of letters, digits, ".", "_" or "-" (at most 64)');
+    }
+    const name = src.name as string;
+    if (name === MANUAL_SOURCE) bad(`${key}.name`, `other than "${MANUAL_SOURCE}" (reserved for hand edits)`);
+    if (!isListFormat(src.format)) bad(`${key}.format`, `one of ${LIST_FORMATS.join(', ')}`);
+    if ((src.file === undefined) === (src.url === undefined)) bad(key, 'a mapping with exactly one of file or url');
+    let kind: 'file' | 'url';
+    let location: string;
+    if (src.file !== undefined) {
+      if (typeof src.file !== 'string' || src.file === '') bad(`${key}.file`, 'a file name');
+      kind = 'file';
+      location = resolve(base, src.file as string);
+    } else {
+      kind = 'url';
+      location = checkUrl(src.url, `${key}.url`, bad);
+    }
+    sources.push({
+      name,
+      kind,
+      location,
+      format: src.format as ListFormat,
+      refreshMs: duration(src.refresh, `${key}.refresh`, 0),
+      maxBytes: size(src.maxBytes, `${key}.maxBytes`, defaults.maxBytes),
+      timeoutMs: seconds(src.timeoutSeconds, `${key}.timeoutSeconds`, defaults.timeoutMs),
+      maxShrink: share(src.maxShrink, `${key}.maxShrink`, defaults.maxShrink),
+    });
+  }
+  const seen = new Set<string>();
+  for (const s of sources) {
+    if (seen.has(s.name)) bad('blacklist.sources', `a list of sources with distinct names ("${s.name}" appears twice; files: entries are named by file name)`);
+    seen.add(s.name);
+  }
+  return {
+    sources,
+    allowFiles: paths(b.allow, 'blacklist.allow'),
+    refreshIntervalMs,
+    resolve: loadResolveConfig(b.resolver, b.resolve ?? {}, refreshIntervalMs, bad, duration),
+  };
+}
+
+function loadResolveConfig(
+  servers: unknown,
+  r: any,
+  refreshIntervalMs: number,
+  bad: Bad,
+  duration: (v: unknown, key: string, dflt: number, minMs?: number) => number,
+): ResolveConfig {
+  let enabled = true;
+  let list: string[] | null = null;
+  if (servers === false) enabled = false;
+  else if (servers !== undefined && servers !== null) {
+    if (!Array.isArray(servers) || servers.length === 0 || servers.some((x) => typeof x !== 'string' || !SERVER_RE.test(x))) {
+      bad('blacklist.resolver', 'a list of DNS servers "ip" or "ip:port" ("[v6]:port"), or false to resolve nothing');
+    }
+    list = servers as string[];
+  }
+  if (typeof r !== 'object' || r === null || Array.isArray(r)) bad('blacklist.resolve', 'a mapping');
+  const int = (v: unknown, key: string, dflt: number, min: number, max: number): number => {
+    if (v === undefined) return dflt;
+    if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) bad(key, `a whole number ${min}-${max}`);
+    return v as number;
+  };
+  const timeoutSec = r.timeoutSeconds ?? 5;
+  if (typeof timeoutSec !== 'number' || !(timeoutSec > 0 && timeoutSec <= 60)) bad('blacklist.resolve.timeoutSeconds', 'a number of seconds, above 0 and at most 60');
+  // Why the floor defaults to the refresh interval: every refresh resolves the names again, so
+  // an address must last until the next scheduled refresh can confirm or drop it; a pool front
+  // with a 60 s TTL (DNS load balancing) would otherwise vanish from the list minutes after each
+  // refresh. The cap bounds how long a stale address can flag customers when refreshes stop.
+  const minTtlMs = duration(r.minTtl, 'blacklist.resolve.minTtl', refreshIntervalMs);
+  const maxTtlMs = duration(r.maxTtl, 'blacklist.resolve.maxTtl', Math.max(86_400_000, minTtlMs));
+  if (maxTtlMs < minTtlMs) bad('blacklist.resolve.maxTtl', 'at least blacklist.resolve.minTtl');
+  return {
+    enabled,
+    servers: list,
+    timeoutMs: Math.round(timeoutSec * 1000),
+    tries: int(r.tries, 'blacklist.resolve.tries', 2, 1, 5),
+    concurrency: int(r.concurrency, 'blacklist.resolve.concurrency', 16, 1, 256),
+    minTtlMs,
+    maxTtlMs,
+  };
+}
+
+/** An absolute http(s) URL; any other scheme (file:, ftp:, data:) is refused when the configuration loads. */
+function checkUrl(v: unknown, key: string, bad: Bad): string {
+  if (typeof v !== 'string') bad(key, 'an http:// or https:// URL');
+  let u: URL;
+  try {
+    u = new URL(v as string);
+  } catch {
+    return bad(key, 'an http:// or https:// URL');
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') bad(key, `an http:// or https:// URL (not ${u.protocol})`);
+  return u.href;
 }

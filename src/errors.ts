@@ -10,6 +10,8 @@ export type ErrorCode =
   | 'PW_ERR_IO' // file missing, unreadable, child process died
   | 'PW_ERR_LIST_SYNTAX' // a blacklist line we cannot parse
   | 'PW_ERR_DB' // database cannot be opened or written
+  | 'PW_ERR_FETCH' // a blacklist source could not be fetched or read, or its content is unusable
+  | 'PW_ERR_SHRINK' // a blacklist source shrank more than allowed; its old entries were kept
   | 'PW_ERR_USAGE'; // bad command line
 
 export interface ErrorContext {

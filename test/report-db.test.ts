@@ -41,8 +41,15 @@ describe('openDatabase', () => {
       .prepare(`SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name`)
       .all();
     expect(objects).toEqual([
+      { type: 'index', name: 'blacklist_entries_added' },
+      { type: 'index', name: 'blacklist_entries_live' },
+      { type: 'index', name: 'blacklist_entries_removed' },
       { type: 'index', name: 'hits_pool' },
       { type: 'index', name: 'hits_src' },
+      { type: 'table', name: 'blacklist_entries' },
+      { type: 'table', name: 'blacklist_sources' },
+      { type: 'table', name: 'blacklist_version_sources' },
+      { type: 'table', name: 'blacklist_versions' },
       { type: 'table', name: 'hits' },
       { type: 'table', name: 'runs' },
     ]);

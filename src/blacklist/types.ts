@@ -12,6 +12,13 @@ export interface BlacklistEntry {
   text: string;
   /** The list the entry came from (file path as given to the loader), for reports. */
   source: string;
+  /**
+   * The stored blacklist version the entry was loaded from (absent for lists read straight from
+   * files). Not `version`: that name already holds the IP version (4 | 6) above.
+   */
+  listVersion?: number;
+  /** When the entry stops counting (ms since epoch), e.g. a resolved address past its DNS TTL. */
+  expiresAt?: number;
 }
 
 /** Optional facts a list may give about an entry (CSV and JSON sources carry them). */
@@ -35,6 +42,10 @@ export interface DomainEntry extends EntryLabels {
   /** Canonical form: "pool.example", "pool.example:3333", "pool.example:3333-3340". */
   text: string;
   source: string;
+  /** The stored blacklist version the entry was loaded from (same name as on BlacklistEntry). */
+  listVersion?: number;
+  /** When the entry stops counting (ms since epoch). */
+  expiresAt?: number;
 }
 
 /** Everything one list source yields, whatever its format. */

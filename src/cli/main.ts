@@ -7,6 +7,7 @@ import { formatSources, OUTPUT_FORMATS, type OutputFormat } from '../report/form
 import { querySources } from '../report/query.js';
 import { runScan } from '../scan.js';
 import { progressMeter, type Progress } from './progress.js';
+import { registerBlacklistCommands } from './blacklist.js';
 
 /** Exit codes scripts can rely on (documented in the README). */
 export const EXIT_OK = 0;
@@ -110,6 +111,8 @@ Examples:
       db.close();
       printReport(formatSources(records, o.format as OutputFormat));
     });
+
+  registerBlacklistCommands(program, (c) => (code = Math.max(code, c)), argv);
 
   try {
     await program.parseAsync(argv);

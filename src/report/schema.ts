@@ -59,6 +59,78 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE hits ADD COLUMN blacklist_version INTEGER;
   `,
+  // v3: the versioned blacklist (src/blacklist/store.ts). Entries are stored once and carry the
+  // interval of versions that hold them (added_in <= V < removed_in), so a refresh that changes
+  // ten of a million entries writes ten rows, and any old version can still be listed and diffed.
+  `
+  CREATE TABLE blacklist_versions (
+    id          INTEGER PRIMARY KEY,
+    created_at  TEXT NOT NULL,
+    reason      TEXT NOT NULL CHECK (reason IN ('bootstrap', 'refresh', 'add', 'remove', 'import')),
+    command     TEXT NOT NULL,
+    added       INTEGER NOT NULL,
+    removed     INTEGER NOT NULL,
+    unchanged   INTEGER NOT NULL,
+    total       INTEGER NOT NULL
+  );
+
+  CREATE TABLE blacklist_version_sources (
+    version_id  INTEGER NOT NULL REFERENCES blacklist_versions(id),
+    source      TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    message     TEXT,
+    location    TEXT,
+    added       INTEGER NOT NULL,
+    removed     INTEGER NOT NULL,
+    unchanged   INTEGER NOT NULL,
+    entries     INTEGER NOT NULL,
+    PRIMARY KEY (version_id, source)
+  );
+
+  CREATE TABLE blacklist_sources (
+    name            TEXT PRIMARY KEY,
+    origin          TEXT NOT NULL CHECK (origin IN ('config', 'manual', 'resolved')),
+    location        TEXT NOT NULL,
+    format          TEXT NOT NULL,
+    etag            TEXT,
+    last_modified   TEXT,
+    last_attempt_at TEXT,
+    last_ok_at      TEXT,
+    last_status     TEXT,
+    last_error      TEXT,
+    entries         INTEGER NOT NULL DEFAULT 0
+  );
+
+  CREATE TABLE blacklist_entries (
+    id          INTEGER PRIMARY KEY,
+    source      TEXT NOT NULL,
+    kind        TEXT NOT NULL CHECK (kind IN ('ip', 'domain')),
+    text        TEXT NOT NULL,
+    ip_version  INTEGER CHECK (ip_version IN (4, 6)),
+    addr        BLOB,
+    prefix_len  INTEGER,
+    name        TEXT,
+    port_lo     INTEGER NOT NULL,
+    port_hi     INTEGER NOT NULL,
+    coin        TEXT,
+    label       TEXT,
+    domain      TEXT,
+    ttl         INTEGER,
+    first_seen  INTEGER NOT NULL,
+    last_seen   INTEGER NOT NULL,
+    expires_at  INTEGER,
+    added_in    INTEGER NOT NULL REFERENCES blacklist_versions(id),
+    removed_in  INTEGER REFERENCES blacklist_versions(id),
+    CHECK (kind = 'ip' AND addr IS NOT NULL AND ip_version IS NOT NULL AND prefix_len IS NOT NULL
+        OR kind = 'domain' AND name IS NOT NULL)
+  );
+
+  -- One live row per identity; a resolved address is also told apart by the name it came from.
+  CREATE UNIQUE INDEX blacklist_entries_live ON blacklist_entries (source, kind, text, coalesce(domain, ''))
+    WHERE removed_in IS NULL;
+  CREATE INDEX blacklist_entries_added ON blacklist_entries (added_in);
+  CREATE INDEX blacklist_entries_removed ON blacklist_entries (removed_in);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
