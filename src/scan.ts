@@ -2,7 +2,8 @@ import { readFileSync, statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { domainText, parseDomainSpec } from './blacklist/formats/domain.js';
 import { splitLines } from './blacklist/formats/collect.js';
-import { buildSnapshot, LiveBlacklist } from './blacklist/live.js';
+import type { LiveBlacklist } from './blacklist/live.js';
+import { keepCurrent, openRunBlacklist, type RunOnlyLists } from './blacklist/run-list.js';
 import { loadPlainListFile, parsePlainLine, type BlacklistEntry, type PlainListResult } from './blacklist/plain.js';
 import type { DomainEntry } from './blacklist/types.js';
 import { readCaptureStream } from './capture/reader.js';
@@ -87,12 +88,12 @@ function prepare(req: ScanRequest) {
     // Not push(...got): spreading a million entries overflows the call stack.
     for (const e of got) into.push(e);
   };
-  for (const f of req.config.blacklistFiles) load(f, entries);
+  // The configuration's sources live in the database, versioned (blacklist/run-list.ts); here only
+  // what holds for this run: --blacklist files and the allow-list.
   for (const f of req.blacklistFiles) load(f, entries, true);
   for (const f of req.config.allowFiles) load(f, allow);
-  // The lead's stored, versioned blacklist replaces these files; the snapshot shape stays.
-  const live = new LiveBlacklist(buildSnapshot(entries, domains, allow));
-  return { sources, totalBytes, live, listSize: entries.length + domains.length };
+  const runOnly: RunOnlyLists = { addresses: entries, domains, allow };
+  return { sources, totalBytes, runOnly };
 }
 
 /**
@@ -134,8 +135,10 @@ export function loadRunListFile(path: string, domains: DomainEntry[]): PlainList
 }
 
 export async function runScan(req: ScanRequest): Promise<ScanResult> {
-  const { sources, totalBytes, live, listSize } = prepare(req);
+  const { sources, totalBytes, runOnly } = prepare(req);
   const db = openDatabase(req.dbPath);
+  const list = await openRunBlacklist(db, req.config, runOnly, req.log);
+  const live = list.live;
   const runId = startRun(db, { command: req.command, inputs: sources.map((s) => s.name) });
   const sink = new HitSink(db, runId, { batchSize: req.config.batchSize });
   const pipeline = new Pipeline({
@@ -145,8 +148,10 @@ export async function runScan(req: ScanRequest): Promise<ScanResult> {
     onHit: (hit) => sink.add(hit),
     log: req.log,
   });
-  req.log.debug({ entries: listSize, runId }, 'blacklist loaded');
+  req.log.info({ version: list.version, entries: list.entries, runId }, 'blacklist loaded');
   req.onLive?.(live);
+  // A capture that runs for days follows the list as it changes; a file replay keeps one version.
+  const stopFollowing = sources.some((s) => s.kind !== 'file') ? keepCurrent(db, req.config, list, runOnly, req.log) : () => {};
 
   let incomplete = false;
   let bytesDone = 0;
@@ -191,6 +196,7 @@ export async function runScan(req: ScanRequest): Promise<ScanResult> {
     status = 'failed';
     throw e;
   } finally {
+    stopFollowing();
     // Whatever was flagged before a failure is still written.
     const stats = pipeline.finish();
     sink.flush();

@@ -265,3 +265,32 @@ describe('real traffic from ../shared/pcaps', () => {
     expect(summary.ipPackets).toBeGreaterThan(1000);
   });
 });
+
+describe('poolwatch scan with the stored, versioned blacklist', () => {
+  it('a hit names the version that held the entry; a later version does not rewrite it', () => {
+    const db = join(tmp(), 'hits.db');
+    const add = cli(['blacklist', 'add', '--db', db, '--label', 'test-pool', '198.51.100.99:5555']);
+    expect(add.code, add.stderr).toBe(0);
+    const first = cli(['scan', '-f', 'json', '--db', db, fixture('blacklisted-tls.pcap')]);
+    expect(first.code, first.stderr).toBe(0);
+    // Version 1 is the bootstrap from config/'s local lists, version 2 the hand edit.
+    expect(json(first.stdout)).toMatchObject([{ src: '10.20.30.95', evidence: ['blacklist-ip'], blacklistEntries: ['198.51.100.99:5555'], blacklistVersions: [2] }]);
+    expect(logLines(first.stderr).find((l) => l.msg === 'blacklist loaded')).toMatchObject({ version: 2 });
+
+    expect(cli(['blacklist', 'add', '--db', db, '192.0.2.1']).code).toBe(0);
+    const second = cli(['scan', '-q', '--db', db, fixture('blacklisted-tls.pcap')]);
+    expect(second.code, second.stderr).toBe(0);
+    const byRun = (run: number) => json(cli(['report', '--db', db, '-f', 'json', '--run', String(run)]).stdout);
+    expect(byRun(1)[0].blacklistVersions).toEqual([2]);
+    expect(byRun(2)[0].blacklistVersions).toEqual([3]);
+  });
+
+  it('removing the entry stops the flagging in the next scan', () => {
+    const db = join(tmp(), 'hits.db');
+    expect(cli(['blacklist', 'add', '--db', db, '198.51.100.99:5555']).code).toBe(0);
+    expect(cli(['blacklist', 'remove', '--db', db, '198.51.100.99:5555']).code).toBe(0);
+    const r = cli(['scan', '-f', 'json', '--db', db, fixture('blacklisted-tls.pcap')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(json(r.stdout)).toEqual([]);
+  });
+});
