@@ -37,7 +37,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('-i, --interface <if>', 'capture live from this interface (runs tcpdump, or dumpcap)')
     .option('--bpf <expr>', 'capture filter for --interface, e.g. "tcp and not port 22"')
     .option('--db <path>', 'SQLite database to append the hits to (default: keep them in memory for this run)')
-    .option('-b, --blacklist <file>', 'extra plain list ADDRESS[/LEN][:PORT[-PORT]] for this run (repeatable)', collect, [])
+    .option('-b, --blacklist <file>', 'extra list for this run only, one ADDRESS[/LEN][:PORT[-PORT]] or DOMAIN[:PORT[-PORT]] a line (repeatable)', collect, [])
     .option('-c, --config <file>', 'YAML configuration', DEFAULT_CONFIG_PATH)
     .addOption(new Option('-f, --format <format>', 'report printed on stdout at the end').choices(OUTPUT_FORMATS).default('table'))
     .option('-q, --quiet', 'print no report on stdout (use with --db)')
@@ -86,6 +86,7 @@ Examples:
           flowsEvicted: s.flowsEvicted,
           flaggedFlows: s.flaggedFlows,
           sourcesFlagged: records.length,
+          dnsLearned: s.dnsLearned,
           skipped: { notIp: s.notIp, unsupportedLink: s.unsupportedLink, truncated: s.truncated, malformed: s.malformed, laterFragments: s.laterFragments },
           damagedInputs: s.inputs.filter((i) => i.damaged).map((i) => i.input),
           seconds: Number(result.seconds.toFixed(3)),
