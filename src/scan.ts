@@ -1,11 +1,9 @@
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
-import { domainText, parseDomainSpec } from './blacklist/formats/domain.js';
-import { splitLines } from './blacklist/formats/collect.js';
+import { countReports, loadListFile } from './blacklist/formats/index.js';
 import type { LiveBlacklist } from './blacklist/live.js';
 import { keepCurrent, openRunBlacklist, type RunOnlyLists } from './blacklist/run-list.js';
-import { loadPlainListFile, parsePlainLine, type BlacklistEntry, type PlainListResult } from './blacklist/plain.js';
-import type { DomainEntry } from './blacklist/types.js';
+import type { BlacklistEntry, DomainEntry } from './blacklist/types.js';
 import { readCaptureStream } from './capture/reader.js';
 import { fileSource, interfaceSource, type CaptureSource } from './capture/sources.js';
 import type { Config } from './config.js';
@@ -77,61 +75,23 @@ function prepare(req: ScanRequest) {
   const entries: BlacklistEntry[] = [];
   const allow: BlacklistEntry[] = [];
   const domains: DomainEntry[] = [];
-  const load = (file: string, into: BlacklistEntry[], withNames = false) => {
-    const { entries: got, errors, warnings } = withNames ? loadRunListFile(file, domains) : loadPlainListFile(file);
+  const load = (format: 'entries' | 'plain', file: string, into: BlacklistEntry[]) => {
+    const got = loadListFile(format, file);
     // A list of a million broken lines must not become a million log lines.
-    const problems = errors.concat(warnings);
+    const problems = got.errors.concat(got.warnings);
     for (const e of problems.slice(0, MAX_LIST_PROBLEMS_LOGGED)) req.log.warn({ code: e.code }, e.message);
-    if (problems.length > MAX_LIST_PROBLEMS_LOGGED) {
-      req.log.warn({ file, problems: problems.length }, `${file}: ${problems.length - MAX_LIST_PROBLEMS_LOGGED} more problems not logged`);
-    }
+    const more = countReports(got.errors) + countReports(got.warnings) - Math.min(problems.length, MAX_LIST_PROBLEMS_LOGGED);
+    if (more > 0) req.log.warn({ file, problems: more + MAX_LIST_PROBLEMS_LOGGED }, `${file}: ${more} more problems not logged`);
     // Not push(...got): spreading a million entries overflows the call stack.
-    for (const e of got) into.push(e);
+    for (const e of got.addresses) into.push(e);
+    for (const d of got.domains) domains.push(d);
   };
   // The configuration's sources live in the database, versioned (blacklist/run-list.ts); here only
-  // what holds for this run: --blacklist files and the allow-list.
-  for (const f of req.blacklistFiles) load(f, entries, true);
-  for (const f of req.config.allowFiles) load(f, allow);
+  // what holds for this run: --blacklist files (addresses and names) and the allow-list.
+  for (const f of req.blacklistFiles) load('entries', f, entries);
+  for (const f of req.config.allowFiles) load('plain', f, allow);
   const runOnly: RunOnlyLists = { addresses: entries, domains, allow };
   return { sources, totalBytes, runOnly };
-}
-
-/**
- * A list given with --blacklist: plain lines (ADDRESS[/LEN][:PORT[-PORT]]) and, on lines that are
- * not addresses, domain names (NAME[:PORT[-PORT]], the grammar of the "domains" format). The
- * domains go to `domains`; a line that is neither is reported with both reasons.
- */
-export function loadRunListFile(path: string, domains: DomainEntry[]): PlainListResult {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code ?? String(e);
-    throw new PoolwatchError('PW_ERR_IO', `cannot read list: ${why}`, { file: path });
-  }
-  const out: PlainListResult = { entries: [], errors: [], warnings: [] };
-  const lines = splitLines(text);
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i]!;
-    const hash = raw.indexOf('#');
-    const s = (hash < 0 ? raw : raw.slice(0, hash)).trim();
-    if (s === '') continue;
-    const ctx = { file: path, line: i + 1 };
-    const r = parsePlainLine(s, path);
-    if (!('error' in r)) {
-      out.entries.push(r.entry);
-      if (r.warning !== null) out.warnings.push(new PoolwatchError('PW_ERR_LIST_SYNTAX', r.warning, ctx));
-      continue;
-    }
-    const d = parseDomainSpec(s);
-    if ('error' in d) {
-      out.errors.push(new PoolwatchError('PW_ERR_LIST_SYNTAX', `${r.error}; nor a domain name: ${d.error}`, ctx));
-      continue;
-    }
-    domains.push({ name: d.name, portLo: d.portLo, portHi: d.portHi, text: domainText(d.name, d.portLo, d.portHi), source: path });
-    if (d.warning !== null) out.warnings.push(new PoolwatchError('PW_ERR_LIST_SYNTAX', d.warning, ctx));
-  }
-  return out;
 }
 
 export async function runScan(req: ScanRequest): Promise<ScanResult> {

@@ -26,7 +26,7 @@ const parse = (format: ListFormat, text: string) => {
 
 describe('the format table', () => {
   it('names every format once, in the ListFormat union', () => {
-    expect([...LIST_FORMATS]).toEqual(['plain', 'hosts', 'domains', 'abp', 'csv', 'json']);
+    expect([...LIST_FORMATS]).toEqual(['plain', 'hosts', 'domains', 'abp', 'csv', 'json', 'entries']);
     expect(Object.isFrozen(LIST_FORMATS)).toBe(true);
   });
 
@@ -46,6 +46,18 @@ describe('the format table', () => {
     expect(summarize(parse('plain', 'pool.example\n')).errorLines).toEqual([1]);
   });
 
+  it('entries: addresses and names mixed; a bad line gets the reason of what it looks like', () => {
+    const r = parse('entries', '203.0.113.0/24:3333\n[2001:db8::1]:14444\nxmr.pool.example:4444 # pool\nnot a name\n10.0.0.1/24\n300.1.2.3\n');
+    expect(summarize(r)).toEqual({
+      addresses: ['203.0.113.0/24:3333', '[2001:db8::1]:14444', '10.0.0.0/24'],
+      domains: ['xmr.pool.example:4444'],
+      errorLines: [4, 6],
+      warningLines: [5],
+    });
+    expect(r.errors[0]!.message).toMatch(/not an address, nor a domain name/);
+    expect(r.errors[1]!.message).toMatch(/not an IPv4 address/);
+  });
+
   it('an unknown format is a usage error, not a list error', () => {
     expect(() => parseList('yaml' as ListFormat, '', SRC)).toThrow(expect.objectContaining({ code: 'PW_ERR_USAGE' }));
   });
@@ -58,6 +70,7 @@ describe('the format table', () => {
       abp: '[Adblock Plus 2.0]\r\n! list\r\n||pool.example^\r\n',
       csv: 'entry\r\npool.example\r\n',
       json: '[\r\n"pool.example"\r\n]\r\n',
+      entries: '# list\r\npool.example\r\n',
     };
     for (const f of LIST_FORMATS) {
       const s = summarize(parse(f, `\ufeff${texts[f]}`));

@@ -251,7 +251,7 @@ describe('runScan: names from a --blacklist file, and a swap during a running sc
     expect(r.stats.dnsLearned).toBe(1);
   });
 
-  it('a line that is neither an address nor a name is reported with both reasons', async () => {
+  it('a line that is neither an address nor a name is reported, with the reason of what it looks like', async () => {
     const dir = tmp();
     writeFileSync(join(dir, 'cap.pcap'), capture());
     writeFileSync(join(dir, 'list.txt'), 'pool.example\nnot_a#comment\n300.1.2.3\n');
@@ -259,7 +259,7 @@ describe('runScan: names from a --blacklist file, and a swap during a running sc
     const log = pino({ level: 'warn' }, { write: (s: string) => lines.push(JSON.parse(s)) }) as unknown as Logger;
     const r = await runScan({ inputs: [join(dir, 'cap.pcap')], dbPath: ':memory:', blacklistFiles: [join(dir, 'list.txt')], config: loadConfig(DEFAULT_CONFIG_PATH), command: 'test', log });
     r.db.close();
-    expect(lines.map((l) => l.msg)).toEqual([expect.stringMatching(/not_a.*nor a domain name/), expect.stringMatching(/300\.1\.2\.3.*nor a domain name/)]);
+    expect(lines.map((l) => l.msg)).toEqual([expect.stringMatching(/line 2: .*nor a domain name.*not_a/), expect.stringMatching(/line 3: not an IPv4 address.*300\.1\.2\.3/)]);
   });
 
   const fifoOk = (() => {

@@ -59,4 +59,5 @@ export interface ListParseResult {
 }
 
 /** The list formats a source may declare in the configuration. */
-export type ListFormat = 'plain' | 'hosts' | 'domains' | 'abp' | 'csv' | 'json';
+/** `entries`: addresses and domain names mixed, one a line (what `scan --blacklist` reads). */
+export type ListFormat = 'plain' | 'hosts' | 'domains' | 'abp' | 'csv' | 'json' | 'entries';

@@ -6,11 +6,13 @@
  * item is an error in the result and the rest is read (past 1,000 errors only counted, see
  * collect.ts); entries are kept once per file.
  */
+import { readFileSync } from 'node:fs';
 import { PoolwatchError } from '../../errors.js';
 import type { ListFormat, ListParseResult } from '../types.js';
 import { parseAbpList } from './abp.js';
 import { parseCsvList } from './csv.js';
 import { parseDomainsList } from './domains.js';
+import { parseEntriesList } from './entries.js';
 import { parseHostsList } from './hosts.js';
 import { parseJsonList } from './json.js';
 import { parsePlainFormat } from './plain.js';
@@ -25,6 +27,7 @@ const PARSERS: Readonly<Record<ListFormat, ListParser>> = {
   abp: parseAbpList,
   csv: parseCsvList,
   json: parseJsonList,
+  entries: parseEntriesList,
 };
 
 /** The format names a list source may declare, for configuration validation. */
@@ -44,6 +47,18 @@ export function parseList(format: ListFormat, text: string, source: string): Lis
     throw new PoolwatchError('PW_ERR_USAGE', `unknown list format ${JSON.stringify(String(format))}; known: ${LIST_FORMATS.join(', ')}`, { file: source });
   }
   return PARSERS[format](text, source);
+}
+
+/** Read and parse a list file. A file that cannot be read is fatal (PW_ERR_IO naming it). */
+export function loadListFile(format: ListFormat, path: string): ListParseResult {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code ?? String(e);
+    throw new PoolwatchError('PW_ERR_IO', `cannot read list: ${why}`, { file: path });
+  }
+  return parseList(format, text, path);
 }
 
 /**
