@@ -7,6 +7,7 @@ import type { ListFormat } from './blacklist/types.js';
 import { parseDurationMs, parseSize } from './blacklist/units.js';
 import { PoolwatchError } from './errors.js';
 import { DEFAULT_FLOW_OPTIONS, type FlowTableOptions } from './flow/table.js';
+import { DEFAULT_SUSPECT, type SuspectConfig } from './rules/flow-records.js';
 
 /** One blacklist source from `blacklist.sources` (or a legacy `blacklist.files` entry). */
 export interface SourceConfig {
@@ -51,6 +52,12 @@ export interface BlacklistConfig {
   resolve: ResolveConfig;
 }
 
+/** Flow records (NetFlow v5/v9, IPFIX, nfdump): `netflow:` in the YAML. */
+export interface NetflowConfig {
+  /** When a flow to a pool port with no list match is recorded as `suspect` (off by default). */
+  suspect: SuspectConfig;
+}
+
 export interface Config {
   /** Files the settings came from (for messages). */
   source: string;
@@ -63,6 +70,7 @@ export interface Config {
   blacklist: BlacklistConfig;
   poolPorts: number[];
   flows: FlowTableOptions;
+  netflow: NetflowConfig;
   batchSize: number;
 }
 
@@ -128,8 +136,41 @@ export function loadConfig(path: string = DEFAULT_CONFIG_PATH): Config {
       activeTimeoutSec: num(flows.activeTimeout, 'flows.activeTimeout', DEFAULT_FLOW_OPTIONS.activeTimeoutSec, 1),
       maxFlows: num(flows.maxFlows, 'flows.maxFlows', DEFAULT_FLOW_OPTIONS.maxFlows, 1),
     },
+    netflow: loadNetflowConfig(d.netflow ?? {}, bad),
     batchSize: num(d.report?.batchSize, 'report.batchSize', 500, 1),
   };
+}
+
+/**
+ * `netflow.suspect`: every key optional (defaults in DEFAULT_SUSPECT), unknown keys refused so a
+ * misspelt threshold cannot pass silently. Other keys under `netflow` are left to the inputs.
+ */
+function loadNetflowConfig(n: any, bad: Bad): NetflowConfig {
+  if (typeof n !== 'object' || n === null || Array.isArray(n)) bad('netflow', 'a mapping');
+  const s = n.suspect ?? {};
+  if (typeof s !== 'object' || s === null || Array.isArray(s)) bad('netflow.suspect', 'a mapping');
+  const known = Object.keys(DEFAULT_SUSPECT);
+  for (const k of Object.keys(s)) if (!known.includes(k)) bad(`netflow.suspect.${k}`, `one of ${known.join(', ')} (unknown key)`);
+  const pos = (k: keyof SuspectConfig, want: string, whole = false): number => {
+    const v: unknown = s[k];
+    if (v === undefined) return DEFAULT_SUSPECT[k] as number;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || (whole && !Number.isInteger(v))) bad(`netflow.suspect.${k}`, want);
+    return v as number;
+  };
+  if (s.enabled !== undefined && typeof s.enabled !== 'boolean') bad('netflow.suspect.enabled', 'true or false');
+  const suspect: SuspectConfig = {
+    enabled: s.enabled ?? DEFAULT_SUSPECT.enabled,
+    minDurationSec: pos('minDurationSec', 'a number of seconds above 0'),
+    maxBytesPerSec: pos('maxBytesPerSec', 'a number of bytes per second above 0'),
+    maxGapSec: pos('maxGapSec', 'a number of seconds above 0'),
+    minPacketsPerMin: pos('minPacketsPerMin', 'a number of packets per minute above 0'),
+    idleTimeoutSec: pos('idleTimeoutSec', 'a number of seconds above 0'),
+    reportIntervalSec: pos('reportIntervalSec', 'a number of seconds above 0'),
+    maxCandidates: pos('maxCandidates', 'a whole number above 0', true),
+  };
+  // A run closed before a gap could be bridged would never reach its minimum duration.
+  if (suspect.idleTimeoutSec < suspect.maxGapSec) bad('netflow.suspect.idleTimeoutSec', 'at least netflow.suspect.maxGapSec');
+  return { suspect };
 }
 
 type Bad = (key: string, want: string) => never;

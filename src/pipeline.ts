@@ -227,6 +227,7 @@ export class Pipeline {
       bytesUp: minerIsA ? flow.bytesAB : flow.bytesBA,
       packetsDown: minerIsA ? flow.packetsBA : flow.packetsAB,
       bytesDown: minerIsA ? flow.bytesBA : flow.bytesAB,
+      samplingRate: 1, natOutside: null, // packets are counted, not sampled; no NAT view
       inputKind: this.inputKind,
       input: flow.input,
     });

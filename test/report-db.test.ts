@@ -61,7 +61,7 @@ describe('openDatabase', () => {
       'run_id', 'src', 'pool_ip', 'pool_port', 'proto', 'category', 'evidence', 'blacklist_entry', 'coin', 'login',
       'worker', 'agent', 'algo', 'pool_host', 'difficulty', 'shares_submitted', 'shares_accepted', 'shares_rejected',
       'reported_hashrate', 'first_seen', 'last_seen', 'flows', 'packets_up', 'bytes_up', 'packets_down', 'bytes_down',
-      'input_kind', 'input', 'blacklist_version',
+      'input_kind', 'input', 'blacklist_version', 'sampling_rate', 'nat_outside',
     ]);
     expect((db.prepare('PRAGMA index_info(hits_pool)').all() as { name: string }[]).map((c) => c.name)).toEqual(['pool_ip', 'pool_port']);
     expect((db.prepare('PRAGMA index_info(hits_src)').all() as { name: string }[]).map((c) => c.name)).toEqual(['src']);
@@ -106,6 +106,80 @@ describe('openDatabase', () => {
     sink.add(hit({ src: '10.0.0.8', blacklistEntry: '203.0.113.0/24', blacklistVersion: 5 }));
     expect(querySources(db, { runId: run })[0]).toMatchObject({ src: '10.0.0.8', blacklistEntries: ['203.0.113.0/24'], blacklistVersions: [5] });
     db.close();
+  });
+
+  it('upgrades a version-3 file with rows: the hits table is rebuilt, every row and column kept, suspect admitted', () => {
+    const path = join(dir, 'v3.db');
+    const old = new BetterSqlite3(path);
+    for (const m of MIGRATIONS.slice(0, 3)) old.exec(m);
+    old.pragma('user_version = 3');
+    old.prepare(`INSERT INTO runs (started_at, command, inputs, packets, status) VALUES ('2024-05-01T12:00:00.000Z', 'scan a.pcap', '["a.pcap"]', 10, 'ok')`).run();
+    old.prepare(`INSERT INTO blacklist_versions (created_at, reason, command, added, removed, unchanged, total)
+                 VALUES ('2024-05-01T11:00:00.000Z', 'bootstrap', 'scan', 1, 0, 0, 1)`).run();
+    const insert = old.prepare(`INSERT INTO hits (run_id, src, pool_ip, pool_port, proto, category, evidence, blacklist_entry, blacklist_version,
+        coin, login, worker, agent, algo, pool_host, difficulty, shares_submitted, shares_accepted, shares_rejected, reported_hashrate,
+        first_seen, last_seen, flows, packets_up, bytes_up, packets_down, bytes_down, input_kind, input)
+      VALUES (@run_id, @src, @pool_ip, @pool_port, @proto, @category, @evidence, @blacklist_entry, @blacklist_version,
+        @coin, @login, @worker, @agent, @algo, @pool_host, @difficulty, @shares_submitted, @shares_accepted, @shares_rejected, @reported_hashrate,
+        @first_seen, @last_seen, @flows, @packets_up, @bytes_up, @packets_down, @bytes_down, @input_kind, @input)`);
+    const v3Rows = [
+      {
+        run_id: 1, src: '10.0.0.9', pool_ip: '203.0.113.5', pool_port: 3333, proto: 6, category: 'mining', evidence: '["blacklist-ip","stratum"]',
+        blacklist_entry: '203.0.113.0/24', blacklist_version: 1, coin: 'btc', login: 'bc1qwallet', worker: 'rig1', agent: 'cgminer/4.10',
+        algo: 'sha256d', pool_host: 'pool.example', difficulty: 512, shares_submitted: 3, shares_accepted: 2, shares_rejected: 1,
+        reported_hashrate: 1.5e6, first_seen: T0, last_seen: T0 + 5, flows: 2, packets_up: 7, bytes_up: 700, packets_down: 8, bytes_down: 800,
+        input_kind: 'pcap', input: 'a.pcap',
+      },
+      {
+        run_id: 1, src: '2001:db8::1', pool_ip: '192.0.2.33', pool_port: 8333, proto: 6, category: 'crypto-p2p', evidence: '["bitcoin-p2p"]',
+        blacklist_entry: null, blacklist_version: null, coin: 'btc', login: null, worker: null, agent: '/Satoshi:25.0.0/',
+        algo: null, pool_host: null, difficulty: null, shares_submitted: 0, shares_accepted: 0, shares_rejected: 0,
+        reported_hashrate: null, first_seen: T0 + 1, last_seen: T0 + 2, flows: 1, packets_up: 1, bytes_up: 100, packets_down: 1, bytes_down: 90,
+        input_kind: 'pcap', input: 'a.pcap',
+      },
+    ];
+    for (const r of v3Rows) insert.run(r);
+    expect(() => insert.run({ ...v3Rows[0], src: '10.0.0.10', category: 'suspect' })).toThrow(/CHECK/);
+    old.close();
+
+    const db = openDatabase(path);
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(SCHEMA_VERSION).toBe(4);
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(db.pragma('foreign_key_check')).toEqual([]);
+    // Same columns in the same order as a new file, every value kept, the new columns at their defaults.
+    const fresh = openDatabase(':memory:');
+    const cols = (d: typeof db) => d.prepare('PRAGMA table_info(hits)').all();
+    expect(cols(db)).toEqual(cols(fresh));
+    const sql = (d: typeof db) => d.prepare(`SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'hits' ORDER BY name`).all();
+    expect(sql(db)).toEqual(sql(fresh));
+    fresh.close();
+    expect(db.prepare('SELECT * FROM hits ORDER BY src').all()).toEqual(v3Rows.map((r) => ({ ...r, sampling_rate: 1, nat_outside: null })));
+    expect(db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'hits' ORDER BY name`).pluck().all()).toEqual(['hits_pool', 'hits_src', 'sqlite_autoindex_hits_1']);
+    expect(db.prepare(`SELECT COUNT(*) FROM sqlite_master WHERE name = 'hits_v4'`).pluck().get()).toBe(0);
+    // The other tables are untouched.
+    expect(db.prepare('SELECT id, packets, status FROM runs').all()).toEqual([{ id: 1, packets: 10, status: 'ok' }]);
+    expect(db.prepare('SELECT id, reason FROM blacklist_versions').all()).toEqual([{ id: 1, reason: 'bootstrap' }]);
+
+    // The CHECK now admits suspect (and still refuses anything else); the sink merges into old rows.
+    const run = startRun(db, { command: 'collect', inputs: [] });
+    expect(run).toBe(2);
+    const sink = new HitSink(db, run);
+    sink.add(hit({ src: '10.0.0.10', category: 'suspect', evidence: ['steady-flow'], samplingRate: 10, natOutside: '198.51.100.1' }));
+    sink.flush();
+    expect(() => db.prepare(`UPDATE hits SET category = 'bogus' WHERE src = '10.0.0.10'`).run()).toThrow(/CHECK/);
+    expect(() => db.prepare(`UPDATE hits SET sampling_rate = 0 WHERE src = '10.0.0.10'`).run()).toThrow(/CHECK/);
+    db.close();
+
+    const ro = openDatabase(path, { readonly: true });
+    const recs = querySources(ro);
+    expect(recs.map((r) => [r.src, r.category, r.natOutside, r.scaled, r.samplingRates])).toEqual([
+      ['10.0.0.9', 'mining', [], false, [1]],
+      ['10.0.0.10', 'suspect', ['198.51.100.1'], true, [10]],
+      ['2001:db8::1', 'crypto-p2p', [], false, [1]],
+    ]);
+    expect(querySources(ro, { category: 'suspect' }).map((r) => r.src)).toEqual(['10.0.0.10']);
+    ro.close();
   });
 
   it('missing directory → PW_ERR_DB naming the path', () => {

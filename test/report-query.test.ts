@@ -73,6 +73,9 @@ const SRC_2_ALL: SourceRecord = {
   firstSeen: '2024-05-01T12:00:05.000Z',
   lastSeen: '2024-05-01T13:01:40.000Z',
   inputs: ['a.pcap', 'b.pcap'],
+  natOutside: [],
+  scaled: false,
+  samplingRates: [1],
 };
 
 const SRC_9: SourceRecord = {
@@ -100,6 +103,9 @@ const SRC_9: SourceRecord = {
   firstSeen: '2024-05-01T12:00:00.000Z',
   lastSeen: '2024-05-01T12:00:01.000Z',
   inputs: ['a.pcap'],
+  natOutside: [],
+  scaled: false,
+  samplingRates: [1],
 };
 
 const SRC_10: SourceRecord = {
@@ -224,7 +230,7 @@ function parseCsv(text: string): string[][] {
 const HEADER = [
   'src', 'category', 'evidence', 'pools', 'poolHosts', 'coins', 'logins', 'workers', 'agents', 'algos', 'flows', 'packets',
   'bytes', 'bytesUp', 'bytesDown', 'sharesSubmitted', 'sharesAccepted', 'sharesRejected', 'difficulty', 'reportedHashrate',
-  'blacklistEntries', 'blacklistVersions', 'firstSeen', 'lastSeen', 'inputs',
+  'blacklistEntries', 'blacklistVersions', 'firstSeen', 'lastSeen', 'inputs', 'natOutside', 'scaled', 'samplingRates',
 ];
 
 /** Two records with hostile strings from the wire. */
@@ -265,18 +271,18 @@ describe('formatSources', () => {
         '10.0.0.2', 'mining', 'blacklist-ip;ethproxy;stratum', '198.51.100.7:8008;203.0.113.5:3333', 'btc.pool.example',
         'btc;eth', `'=HYPERLINK("http://evil.example","x");a,b;say "hi";two\nlines`, `'-rig;+rig`, `'@SUM(1)`, 'ethash;sha256d',
         '4', '39', '5520', '1710', '3810', '11', '10', '1', '4096', '35000000', '198.51.100.0/24', '7',
-        '2024-05-01T12:00:05.000Z', '2024-05-01T13:01:40.000Z', 'a.pcap;b.pcap',
+        '2024-05-01T12:00:05.000Z', '2024-05-01T13:01:40.000Z', 'a.pcap;b.pcap', '', 'false', '1',
       ],
       [
         '2001:db8::1', 'crypto-p2p', 'bitcoin-p2p', '[2001:db8::10]:443;192.0.2.33:8333', 'v6.pool', '', '', '', '', '',
-        '1', '6', '60', '30', '30', '0', '0', '0', '', '', '', '', '2024-05-01T13:00:00.000Z', '2024-05-01T13:00:01.000Z', 'b.pcap',
+        '1', '6', '60', '30', '30', '0', '0', '0', '', '', '', '', '2024-05-01T13:00:00.000Z', '2024-05-01T13:00:01.000Z', 'b.pcap', '', 'false', '1',
       ],
     ]);
     // Quoting is exactly where it is needed.
     expect(text.split('\r\n')[0]).toBe(HEADER.join(','));
     expect(text).toContain(`,"'=HYPERLINK(""http://evil.example"",""x"");a,b;say ""hi"";two\nlines",`);
     expect(text).toContain(`,'@SUM(1),`);
-    expect(text.endsWith('b.pcap')).toBe(true);
+    expect(text.endsWith('b.pcap,,false,1')).toBe(true);
     expect(formatSources([], 'csv')).toBe(HEADER.join(','));
   });
 
@@ -310,6 +316,119 @@ describe('formatSources', () => {
 
   it('rejects an unknown format', () => {
     expect(() => formatSources([], 'xml' as never)).toThrow(expect.objectContaining({ code: 'PW_ERR_USAGE' }));
+  });
+});
+
+/**
+ * Flow-record hits: 100.64.0.7 behind NAT (outside 198.51.100.1), sampled 1:100 to a listed pool,
+ * plus a suspect flow; 10.0.0.20 suspect only; 10.0.0.21 suspect and (from packets) crypto-p2p.
+ */
+function flowFixture(): Database {
+  const db = openDatabase(':memory:');
+  const run = startRun(db, { command: 'collect', inputs: [] });
+  const s = new HitSink(db, run);
+  const nf = { inputKind: 'netflow', input: 'netflow 192.0.2.1' };
+  s.add(hit({
+    ...nf, src: '100.64.0.7', natOutside: '198.51.100.1', samplingRate: 100, evidence: ['blacklist-ip'], blacklistEntry: '203.0.113.0/24',
+    blacklistVersion: 2, packetsUp: 500, bytesUp: 40_000, packetsDown: 0, bytesDown: 0,
+  }));
+  s.add(hit({
+    ...nf, src: '100.64.0.7', natOutside: '198.51.100.1', samplingRate: 100, evidence: ['blacklist-ip'], blacklistEntry: '203.0.113.0/24',
+    blacklistVersion: 2, packetsUp: 0, bytesUp: 0, packetsDown: 400, bytesDown: 60_000,
+  }));
+  s.add(hit({
+    ...nf, src: '100.64.0.7', natOutside: '198.51.100.2', poolIp: '192.0.2.50', poolPort: 4444, category: 'suspect', evidence: ['steady-flow'],
+    packetsUp: 10, bytesUp: 1000, packetsDown: 10, bytesDown: 1000,
+  }));
+  s.add(hit({ ...nf, src: '10.0.0.20', category: 'suspect', evidence: ['steady-flow'], packetsUp: 30, bytesUp: 3000, packetsDown: 30, bytesDown: 3000 }));
+  s.add(hit({ ...nf, src: '10.0.0.21', category: 'suspect', evidence: ['steady-flow'], packetsUp: 1, bytesUp: 10, packetsDown: 1, bytesDown: 10 }));
+  s.add(hit({ src: '10.0.0.21', poolIp: '192.0.2.33', poolPort: 8333, category: 'crypto-p2p', evidence: ['bitcoin-p2p'], packetsUp: 1, bytesUp: 10, packetsDown: 1, bytesDown: 10 }));
+  s.flush();
+  return db;
+}
+
+const NAT_SRC: SourceRecord = {
+  src: '100.64.0.7',
+  category: 'mining',
+  evidence: ['blacklist-ip', 'steady-flow'],
+  pools: [{ ip: '192.0.2.50', port: 4444 }, { ip: '203.0.113.5', port: 3333 }],
+  coins: [],
+  logins: [],
+  workers: [],
+  agents: [],
+  algos: [],
+  flows: 3,
+  packets: 500 + 400 + 20,
+  bytes: 40_000 + 60_000 + 2000,
+  bytesUp: 41_000,
+  bytesDown: 61_000,
+  sharesSubmitted: 0,
+  sharesAccepted: 0,
+  sharesRejected: 0,
+  difficulty: null,
+  reportedHashrate: null,
+  blacklistEntries: ['203.0.113.0/24'],
+  blacklistVersions: [2],
+  firstSeen: '2024-05-01T12:00:00.000Z',
+  lastSeen: '2024-05-01T12:00:01.000Z',
+  inputs: ['netflow 192.0.2.1'],
+  natOutside: ['198.51.100.1', '198.51.100.2'],
+  scaled: true,
+  samplingRates: [1, 100],
+};
+
+describe('flow-record fields: NAT, sampling, suspect', () => {
+  it('querySources: natOutside, scaled, samplingRates; the strongest category', () => {
+    const db = flowFixture();
+    const got = querySources(db);
+    expect(got[0]).toStrictEqual(NAT_SRC);
+    expect(got.map((r) => [r.src, r.category, r.natOutside, r.scaled, r.samplingRates, r.evidence])).toEqual([
+      ['100.64.0.7', 'mining', ['198.51.100.1', '198.51.100.2'], true, [1, 100], ['blacklist-ip', 'steady-flow']],
+      ['10.0.0.20', 'suspect', [], false, [1], ['steady-flow']],
+      ['10.0.0.21', 'crypto-p2p', [], false, [1], ['bitcoin-p2p', 'steady-flow']],
+    ]);
+    db.close();
+  });
+
+  it('--category suspect keeps only sources whose strongest category is suspect', () => {
+    const db = flowFixture();
+    expect(querySources(db, { category: 'suspect' }).map((r) => r.src)).toEqual(['10.0.0.20']);
+    expect(querySources(db, { category: 'crypto-p2p' }).map((r) => r.src)).toEqual(['10.0.0.21']);
+    expect(querySources(db, { category: 'mining' }).map((r) => r.src)).toEqual(['100.64.0.7']);
+    expect(() => querySources(db, { category: 'suspicious' })).toThrow(expect.objectContaining({ code: 'PW_ERR_USAGE', message: expect.stringContaining('mining, crypto-p2p, suspect') }));
+    db.close();
+  });
+
+  it('json and ndjson carry the new fields', () => {
+    const db = flowFixture();
+    const records = querySources(db);
+    expect(JSON.parse(formatSources(records, 'json'))).toStrictEqual(records);
+    const first = JSON.parse(formatSources(records, 'ndjson').split('\n')[0]!);
+    expect(first).toMatchObject({ natOutside: ['198.51.100.1', '198.51.100.2'], scaled: true, samplingRates: [1, 100] });
+    db.close();
+  });
+
+  it('csv: natOutside, scaled and samplingRates columns', () => {
+    const rows = parseCsv(formatSources([NAT_SRC], 'csv'));
+    expect(rows[0]).toEqual(HEADER);
+    expect(rows[1]).toEqual([
+      '100.64.0.7', 'mining', 'blacklist-ip;steady-flow', '192.0.2.50:4444;203.0.113.5:3333', '', '', '', '', '', '',
+      '3', '920', '102000', '41000', '61000', '0', '0', '0', '', '', '203.0.113.0/24', '2',
+      '2024-05-01T12:00:00.000Z', '2024-05-01T12:00:01.000Z', 'netflow 192.0.2.1', '198.51.100.1;198.51.100.2', 'true', '1;100',
+    ]);
+  });
+
+  it('table: the NAT outside beside the source, * on estimated counts and a footnote', () => {
+    const db = flowFixture();
+    const text = formatSources(querySources(db), 'table');
+    expect(text.split('\n')).toEqual([
+      'SRC                                         CATEGORY    EVIDENCE                  POOLS                             COINS  LOGINS  FLOWS  PACKETS      BYTES  FIRST SEEN            LAST SEEN',
+      '100.64.0.7 (nat 198.51.100.1,198.51.100.2)  mining      blacklist-ip,steady-flow  192.0.2.50:4444,203.0.113.5:3333  -      -           3     920*  99.6 KiB*  2024-05-01 12:00:00Z  2024-05-01 12:00:01Z',
+      '10.0.0.20                                   suspect     steady-flow               203.0.113.5:3333                  -      -           1      60    5.9 KiB   2024-05-01 12:00:00Z  2024-05-01 12:00:01Z',
+      '10.0.0.21                                   crypto-p2p  bitcoin-p2p,steady-flow   192.0.2.33:8333,203.0.113.5:3333  -      -           2       4       40 B   2024-05-01 12:00:00Z  2024-05-01 12:00:01Z',
+      '* estimated: from sampled flow records, exported counts multiplied by the sampling rate (1:100)',
+    ]);
+    db.close();
   });
 });
 

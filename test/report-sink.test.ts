@@ -106,6 +106,8 @@ const MERGED = {
   bytes_down: 800,
   input_kind: 'pcap',
   input: 'b.pcap',
+  sampling_rate: 1,
+  nat_outside: null,
 };
 
 describe('HitSink merging', () => {
@@ -127,6 +129,40 @@ describe('HitSink merging', () => {
       const c = writeAll([hit({ category: 'crypto-p2p' }), hit({ category: 'crypto-p2p' })], bs);
       expect(c[0]!.category).toBe('crypto-p2p');
     }
+  });
+
+  it('category: mining > crypto-p2p > suspect, in any order, in memory and across batches', () => {
+    const cats = ['mining', 'crypto-p2p', 'suspect'] as const;
+    for (const bs of [1, 500]) {
+      for (const a of cats) {
+        for (const b of cats) {
+          const want = a === 'mining' || b === 'mining' ? 'mining' : a === 'crypto-p2p' || b === 'crypto-p2p' ? 'crypto-p2p' : 'suspect';
+          const r = writeAll([hit({ category: a }), hit({ category: b })], bs);
+          expect([a, b, bs, r[0]!.category]).toEqual([a, b, bs, want]);
+        }
+      }
+      // Three rows: the strongest wins wherever it comes.
+      expect(writeAll([hit({ category: 'suspect' }), hit({ category: 'crypto-p2p' }), hit({ category: 'suspect' })], bs)[0]!.category).toBe('crypto-p2p');
+    }
+  });
+
+  it('sampling_rate: the largest; nat_outside: the first non-null', () => {
+    for (const bs of [1, 2, 500]) {
+      const r = writeAll(
+        [
+          hit({ samplingRate: 1 }),
+          hit({ samplingRate: 100, natOutside: '198.51.100.1' }),
+          hit({ samplingRate: 10, natOutside: '198.51.100.2' }),
+        ],
+        bs,
+      );
+      expect(r[0]).toMatchObject({ sampling_rate: 100, nat_outside: '198.51.100.1', flows: 3 });
+    }
+  });
+
+  it('a sampling rate that is not a whole number >= 1 is stored as 1 or rounded', () => {
+    const r = writeAll([hit({ src: '10.0.0.1', samplingRate: 0 }), hit({ src: '10.0.0.3', samplingRate: Number.NaN }), hit({ src: '10.0.0.4', samplingRate: 99.6 })], 500);
+    expect(r.map((x) => x.sampling_rate)).toEqual([1, 1, 100]);
   });
 
   it('difficulty and hashrate take the latest non-null', () => {

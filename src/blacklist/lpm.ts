@@ -20,9 +20,9 @@ type V6Level = Map<number, V6Level | Bucket>;
 /** Mask for word `i` (0-based, 32 bits each) of a prefix of `len` bits. */
 function wordMask(len: number, i: number): number {
   const bits = len - i * 32;
-  if (bits >= 32) return 0xffffffff;
+  if (bits >= 32) return -1;
   if (bits <= 0) return 0;
-  return (0xffffffff << (32 - bits)) >>> 0;
+  return 0xffffffff << (32 - bits);
 }
 
 /** Map levels used by an IPv6 prefix length: one per word it reaches, at least one (for /0). */
@@ -30,8 +30,12 @@ function v6Depth(len: number): number {
   return len === 0 ? 1 : Math.ceil(len / 32);
 }
 
+/**
+ * A 32-bit word as a SIGNED int32: map keys stay small integers in V8 (an unsigned key of 2^31 or
+ * more would be a heap number, allocated on every lookup of an address from 128.0.0.0 up).
+ */
 function readWord(b: Uint8Array, off: number): number {
-  return ((b[off]! << 24) | (b[off + 1]! << 16) | (b[off + 2]! << 8) | b[off + 3]!) >>> 0;
+  return (b[off]! << 24) | (b[off + 1]! << 16) | (b[off + 2]! << 8) | b[off + 3]!;
 }
 
 /** Among entries of one network: the first whose port range holds `port` (narrowest ranges first). */
@@ -62,7 +66,7 @@ export class LpmTable {
   private readonly v6: (V6Level | undefined)[] = new Array(129);
   private v6Lens: number[] = [];
   /** Scratch for the four words of an IPv6 lookup address: reused so a lookup allocates nothing. */
-  private readonly w = new Uint32Array(4);
+  private readonly w = new Int32Array(4);
   private count = 0;
 
   get size(): number {
@@ -84,7 +88,7 @@ export class LpmTable {
       m = this.v4[len] = new Map();
       this.v4Lens = insertDesc(this.v4Lens, len);
     }
-    const key = (a & wordMask(len, 0)) >>> 0;
+    const key = a & wordMask(len, 0);
     const b = addToBucket(m.get(key), e);
     if (b === null) return false;
     m.set(key, b);
@@ -101,12 +105,12 @@ export class LpmTable {
     }
     const depth = v6Depth(len);
     for (let i = 0; i < depth - 1; i++) {
-      const key = (readWord(e.addr, i * 4) & wordMask(len, i)) >>> 0;
+      const key = readWord(e.addr, i * 4) & wordMask(len, i);
       let next = node.get(key) as V6Level | undefined;
       if (next === undefined) node.set(key, (next = new Map()));
       node = next;
     }
-    const key = (readWord(e.addr, (depth - 1) * 4) & wordMask(len, depth - 1)) >>> 0;
+    const key = readWord(e.addr, (depth - 1) * 4) & wordMask(len, depth - 1);
     const b = addToBucket(node.get(key) as Bucket | undefined, e);
     if (b === null) return false;
     node.set(key, b);
@@ -130,7 +134,7 @@ export class LpmTable {
     const lens = this.v4Lens;
     for (let i = 0; i < lens.length; i++) {
       const len = lens[i]!;
-      const b = this.v4[len]!.get((a & wordMask(len, 0)) >>> 0);
+      const b = this.v4[len]!.get(a & wordMask(len, 0));
       if (b === undefined) continue;
       const e = pickPort(b, port);
       if (e !== null) return e;
@@ -151,7 +155,7 @@ export class LpmTable {
       const depth = v6Depth(len);
       let node: V6Level | Bucket | undefined = this.v6[len];
       for (let d = 0; d < depth && node !== undefined; d++) {
-        node = (node as V6Level).get((w[d]! & wordMask(len, d)) >>> 0);
+        node = (node as V6Level).get(w[d]! & wordMask(len, d));
       }
       if (node === undefined) continue;
       const e = pickPort(node as Bucket, port);

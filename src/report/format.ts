@@ -58,6 +58,10 @@ const CSV_COLUMNS: readonly [string, (r: SourceRecord) => string][] = [
   ['firstSeen', (r) => r.firstSeen],
   ['lastSeen', (r) => r.lastSeen],
   ['inputs', (r) => r.inputs.join(';')],
+  // Flow records (schema v4): last, so the older columns keep their places.
+  ['natOutside', (r) => r.natOutside.join(';')],
+  ['scaled', (r) => String(r.scaled)],
+  ['samplingRates', (r) => r.samplingRates.join(';')],
 ];
 
 export const CSV_HEADER: readonly string[] = CSV_COLUMNS.map(([name]) => name);
@@ -90,36 +94,61 @@ function uniqueSorted(xs: string[]): string[] {
 /** Longest cell a table column shows; longer text is cut with an ellipsis (use csv/json for all). */
 const MAX_CELL = 60;
 
+/** What a cell may need to know about the whole table. */
+interface TableContext {
+  /** Some record's counts are estimates (sampled flow records). */
+  anyScaled: boolean;
+}
+
 interface Column {
   title: string;
   right?: boolean;
-  get: (r: SourceRecord) => string;
+  get: (r: SourceRecord, t: TableContext) => string;
 }
 
+/** Marks estimated (sampling-scaled) packet and byte counts in the table; explained below it. */
+const SCALED_MARK = '*';
+
 const TABLE_COLUMNS: readonly Column[] = [
-  { title: 'SRC', get: (r) => r.src },
+  // Behind carrier-grade NAT: the inside address, and the public one it was translated to.
+  { title: 'SRC', get: (r) => (r.natOutside.length === 0 ? r.src : `${r.src} (nat ${r.natOutside.join(',')})`) },
   { title: 'CATEGORY', get: (r) => r.category },
   { title: 'EVIDENCE', get: (r) => list(r.evidence) },
   { title: 'POOLS', get: (r) => list(r.pools.map((p) => (p.host ? `${poolEndpoint(p)} (${p.host})` : poolEndpoint(p)))) },
   { title: 'COINS', get: (r) => list(r.coins) },
   { title: 'LOGINS', get: (r) => list(r.logins) },
   { title: 'FLOWS', right: true, get: (r) => String(r.flows) },
-  { title: 'PACKETS', right: true, get: (r) => String(r.packets) },
-  { title: 'BYTES', right: true, get: (r) => humanBytes(r.bytes) },
+  { title: 'PACKETS', right: true, get: (r, t) => String(r.packets) + mark(r, t) },
+  { title: 'BYTES', right: true, get: (r, t) => humanBytes(r.bytes) + mark(r, t) },
   { title: 'FIRST SEEN', get: (r) => shortTime(r.firstSeen) },
   { title: 'LAST SEEN', get: (r) => shortTime(r.lastSeen) },
 ];
 
+/**
+ * When some record's counts are estimates, its packets and bytes get a `*` (the others a space, so
+ * digits stay aligned) and a last line says what the mark means; otherwise nothing changes.
+ */
+function mark(r: SourceRecord, t: TableContext): string {
+  if (!t.anyScaled) return '';
+  return r.scaled ? SCALED_MARK : ' ';
+}
+
 function formatTable(records: SourceRecord[]): string {
   if (records.length === 0) return 'no mining activity found';
-  const rows = records.map((r) => TABLE_COLUMNS.map((c) => cell(c.get(r))));
+  const t: TableContext = { anyScaled: records.some((r) => r.scaled) };
+  const rows = records.map((r) => TABLE_COLUMNS.map((c) => cell(c.get(r, t))));
   const widths = TABLE_COLUMNS.map((c, i) => Math.max(width(c.title), ...rows.map((row) => width(row[i]!))));
   const line = (cells: string[]): string =>
     cells
       .map((text, i) => (TABLE_COLUMNS[i]!.right ? padStart(text, widths[i]!) : padEnd(text, widths[i]!)))
       .join('  ')
       .trimEnd();
-  return [line(TABLE_COLUMNS.map((c) => c.title)), ...rows.map(line)].join('\n');
+  const lines = [line(TABLE_COLUMNS.map((c) => c.title)), ...rows.map(line)];
+  if (t.anyScaled) {
+    const rates = [...new Set(records.flatMap((r) => r.samplingRates.filter((n) => n > 1)))].sort((a, b) => a - b);
+    lines.push(`${SCALED_MARK} estimated: from sampled flow records, exported counts multiplied by the sampling rate (${rates.map((n) => `1:${n}`).join(', ')})`);
+  }
+  return lines.join('\n');
 }
 
 function list(xs: string[]): string {

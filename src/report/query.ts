@@ -1,6 +1,7 @@
 import { PoolwatchError } from '../errors.js';
 import { guard, type Database } from './db.js';
 import { cmp, compareIp, ipSortKey } from './ipsort.js';
+import { CATEGORY_STRENGTH, strongerCategory, type HitCategory } from './types.js';
 
 export interface PoolRef {
   ip: string;
@@ -11,8 +12,10 @@ export interface PoolRef {
 
 /** Everything known about one source address (one customer / miner). */
 export interface SourceRecord {
+  /** The customer's address; behind carrier-grade NAT the inside one. */
   src: string;
-  category: 'mining' | 'crypto-p2p';
+  /** The strongest category of its rows: mining > crypto-p2p > suspect. */
+  category: HitCategory;
   evidence: string[];
   pools: PoolRef[];
   coins: string[];
@@ -37,6 +40,17 @@ export interface SourceRecord {
   firstSeen: string;
   lastSeen: string;
   inputs: string[];
+  // Added with flow records (schema v4), after the older fields so that CSV columns and JSON keys
+  // that scripts already read keep their places.
+  /** Public (outside) addresses the customer was translated to (carrier-grade NAT), sorted; empty without NAT. */
+  natOutside: string[];
+  /**
+   * True when some of the packets and bytes are estimates: a merged row came from sampled flow
+   * records (sampling rate above 1), whose counts were multiplied by the rate.
+   */
+  scaled: boolean;
+  /** The sampling rates of its rows, distinct, ascending (1 = counted, not sampled). */
+  samplingRates: number[];
 }
 
 export interface QueryOptions {
@@ -46,7 +60,7 @@ export interface QueryOptions {
   since?: Date;
   /** Only hits that began at or before this time (first_seen <= until). */
   until?: Date;
-  /** Only sources whose (aggregated) category is this: 'mining' or 'crypto-p2p'. */
+  /** Only sources whose (aggregated, strongest) category is this: 'mining', 'crypto-p2p' or 'suspect'. */
   category?: string;
 }
 
@@ -77,12 +91,16 @@ interface HitRow {
   packets_down: number;
   bytes_down: number;
   input: string;
+  sampling_rate: number;
+  nat_outside: string | null;
 }
 
 /** Per-source accumulator; sets become sorted arrays at the end. */
 interface Acc {
   src: string;
-  mining: boolean;
+  category: HitCategory | null;
+  natOutside: Set<string>;
+  samplingRates: Set<number>;
   evidence: Set<string>;
   pools: Map<string, PoolRef>;
   coins: Set<string>;
@@ -110,7 +128,7 @@ interface Acc {
   lastSeen: number;
 }
 
-const CATEGORIES = ['mining', 'crypto-p2p'];
+const CATEGORIES: readonly string[] = CATEGORY_STRENGTH;
 
 /**
  * One record per source address, aggregated over its hits rows (optionally filtered), sorted by
@@ -118,7 +136,7 @@ const CATEGORIES = ['mining', 'crypto-p2p'];
  */
 export function querySources(db: Database, opts: QueryOptions = {}): SourceRecord[] {
   if (opts.category !== undefined && !CATEGORIES.includes(opts.category)) {
-    throw new PoolwatchError('PW_ERR_USAGE', `unknown category "${opts.category}" (mining, crypto-p2p)`);
+    throw new PoolwatchError('PW_ERR_USAGE', `unknown category "${opts.category}" (${CATEGORIES.join(', ')})`);
   }
   const where: string[] = [];
   const params: Record<string, number> = {};
@@ -161,7 +179,9 @@ function toMicros(d: Date, name: string): number {
 function newAcc(row: HitRow): Acc {
   return {
     src: row.src,
-    mining: false,
+    category: null,
+    natOutside: new Set(),
+    samplingRates: new Set(),
     evidence: new Set(),
     pools: new Map(),
     coins: new Set(),
@@ -190,7 +210,9 @@ function newAcc(row: HitRow): Acc {
 }
 
 function addRow(a: Acc, r: HitRow): void {
-  if (r.category === 'mining') a.mining = true;
+  if (isCategory(r.category)) a.category = a.category === null ? r.category : strongerCategory(a.category, r.category);
+  addText(a.natOutside, r.nat_outside);
+  a.samplingRates.add(r.sampling_rate);
   for (const e of parseEvidence(r.evidence)) a.evidence.add(e);
   const poolKey = `${r.pool_ip} ${r.pool_port}`;
   const pool = a.pools.get(poolKey);
@@ -230,6 +252,10 @@ function addRow(a: Acc, r: HitRow): void {
   a.lastSeen = Math.max(a.lastSeen, r.last_seen);
 }
 
+function isCategory(c: string): c is HitCategory {
+  return CATEGORIES.includes(c);
+}
+
 function addText(set: Set<string>, v: string | null): void {
   if (v !== null && v !== '') set.add(v);
 }
@@ -255,7 +281,8 @@ function toRecord(a: Acc): SourceRecord {
   );
   return {
     src: a.src,
-    category: a.mining ? 'mining' : 'crypto-p2p',
+    // A row always has a category (CHECK); 'suspect' is only the fallback of a hand-edited file.
+    category: a.category ?? 'suspect',
     evidence: sorted(a.evidence),
     pools,
     coins: sorted(a.coins),
@@ -278,6 +305,9 @@ function toRecord(a: Acc): SourceRecord {
     firstSeen: microsToIso(a.firstSeen),
     lastSeen: microsToIso(a.lastSeen),
     inputs: sorted(a.inputs),
+    natOutside: [...a.natOutside].sort(compareIp),
+    scaled: [...a.samplingRates].some((n) => n > 1),
+    samplingRates: [...a.samplingRates].sort((x, y) => x - y),
   };
 }
 

@@ -131,6 +131,66 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX blacklist_entries_added ON blacklist_entries (added_in);
   CREATE INDEX blacklist_entries_removed ON blacklist_entries (removed_in);
   `,
+  // v4: flow records (NetFlow v5/v9, IPFIX, nfdump). sampling_rate: the 1-in-N sampling the
+  // packet and byte counts were multiplied by (1 = counted, not estimated); nat_outside: the
+  // customer's public address behind carrier-grade NAT (src is then the inside address); and the
+  // category 'suspect'. SQLite cannot alter a CHECK constraint, so the hits table is rebuilt:
+  // created anew with the same columns in the same order (blacklist_version still after input,
+  // where v2 put it) plus the two new ones, filled from the old one, which is dropped; then the
+  // indexes are made again. Nothing refers to hits, and foreign keys are only switched on after
+  // the migrations (openDatabase), so the drop cannot cascade or fail.
+  `
+  CREATE TABLE hits_v4 (
+    run_id            INTEGER NOT NULL REFERENCES runs(id),
+    src               TEXT NOT NULL,
+    pool_ip           TEXT NOT NULL,
+    pool_port         INTEGER NOT NULL,
+    proto             INTEGER NOT NULL,
+    category          TEXT NOT NULL CHECK (category IN ('mining', 'crypto-p2p', 'suspect')),
+    evidence          TEXT NOT NULL DEFAULT '[]',
+    blacklist_entry   TEXT,
+    coin              TEXT,
+    login             TEXT,
+    worker            TEXT,
+    agent             TEXT,
+    algo              TEXT,
+    pool_host         TEXT,
+    difficulty        REAL,
+    shares_submitted  INTEGER NOT NULL DEFAULT 0,
+    shares_accepted   INTEGER NOT NULL DEFAULT 0,
+    shares_rejected   INTEGER NOT NULL DEFAULT 0,
+    reported_hashrate REAL,
+    first_seen        INTEGER NOT NULL,
+    last_seen         INTEGER NOT NULL,
+    flows             INTEGER NOT NULL DEFAULT 0,
+    packets_up        INTEGER NOT NULL DEFAULT 0,
+    bytes_up          INTEGER NOT NULL DEFAULT 0,
+    packets_down      INTEGER NOT NULL DEFAULT 0,
+    bytes_down        INTEGER NOT NULL DEFAULT 0,
+    input_kind        TEXT NOT NULL,
+    input             TEXT NOT NULL,
+    blacklist_version INTEGER,
+    sampling_rate     INTEGER NOT NULL DEFAULT 1 CHECK (sampling_rate >= 1),
+    nat_outside       TEXT,
+    PRIMARY KEY (run_id, src, pool_ip, pool_port, proto)
+  );
+
+  INSERT INTO hits_v4 (run_id, src, pool_ip, pool_port, proto, category, evidence, blacklist_entry, coin, login,
+    worker, agent, algo, pool_host, difficulty, shares_submitted, shares_accepted, shares_rejected,
+    reported_hashrate, first_seen, last_seen, flows, packets_up, bytes_up, packets_down, bytes_down,
+    input_kind, input, blacklist_version)
+  SELECT run_id, src, pool_ip, pool_port, proto, category, evidence, blacklist_entry, coin, login,
+    worker, agent, algo, pool_host, difficulty, shares_submitted, shares_accepted, shares_rejected,
+    reported_hashrate, first_seen, last_seen, flows, packets_up, bytes_up, packets_down, bytes_down,
+    input_kind, input, blacklist_version
+  FROM hits;
+
+  DROP TABLE hits;
+  ALTER TABLE hits_v4 RENAME TO hits;
+
+  CREATE INDEX hits_src ON hits (src);
+  CREATE INDEX hits_pool ON hits (pool_ip, pool_port);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,6 +1,5 @@
-import type { Evidence } from '../rules/types.js';
 import { guard, type Database } from './db.js';
-import type { FlowHit } from './types.js';
+import { strongerCategory, type FlowHit, type HitEvidence } from './types.js';
 
 export interface RunStart {
   /** The command line (or sub-command) that produced the run, for the record. */
@@ -46,28 +45,29 @@ export function finishRun(db: Database, runId: number, end: RunEnd): void {
 }
 
 /** One pending hits row: the FlowHits of one key merged in memory. */
-type Pending = Omit<FlowHit, 'evidence'> & { evidence: Set<Evidence>; flows: number };
+type Pending = Omit<FlowHit, 'evidence'> & { evidence: Set<HitEvidence>; flows: number };
 
 /*
  * The merge rule, once in JS (pending rows) and once in SQL (pending row vs stored row). Both
  * apply the same rule in arrival order, so merging in memory first and then in the database gives
  * the same row as merging every FlowHit one by one:
- *   counters add · first_seen min · last_seen max · evidence union (sorted) · 'mining' beats
- *   'crypto-p2p' · text fields keep the first non-null · difficulty / hashrate take the latest
- *   non-null.
+ *   counters add · first_seen min · last_seen max · evidence union (sorted) · category: the
+ *   strongest, mining > crypto-p2p > suspect · text fields (nat_outside too) keep the first
+ *   non-null · difficulty / hashrate take the latest non-null · sampling_rate the largest.
  */
 const UPSERT_SQL = `
 INSERT INTO hits (run_id, src, pool_ip, pool_port, proto, category, evidence, blacklist_entry, blacklist_version,
   coin, login, worker, agent, algo, pool_host, difficulty, shares_submitted, shares_accepted,
   shares_rejected, reported_hashrate, first_seen, last_seen, flows, packets_up, bytes_up,
-  packets_down, bytes_down, input_kind, input)
+  packets_down, bytes_down, input_kind, input, sampling_rate, nat_outside)
 VALUES (@runId, @src, @poolIp, @poolPort, @proto, @category, @evidence, @blacklistEntry, @blacklistVersion,
   @coin, @login, @worker, @agent, @algo, @poolHost, @difficulty, @sharesSubmitted, @sharesAccepted,
   @sharesRejected, @reportedHashrate, @firstSeen, @lastSeen, @flows, @packetsUp, @bytesUp,
-  @packetsDown, @bytesDown, @inputKind, @input)
+  @packetsDown, @bytesDown, @inputKind, @input, @samplingRate, @natOutside)
 ON CONFLICT (run_id, src, pool_ip, pool_port, proto) DO UPDATE SET
-  category = CASE WHEN hits.category = 'mining' OR excluded.category = 'mining'
-                  THEN 'mining' ELSE hits.category END,
+  category = CASE WHEN hits.category = 'mining' OR excluded.category = 'mining' THEN 'mining'
+                  WHEN hits.category = 'crypto-p2p' OR excluded.category = 'crypto-p2p' THEN 'crypto-p2p'
+                  ELSE hits.category END,
   evidence = (SELECT json_group_array(value ORDER BY value) FROM (
                 SELECT value FROM json_each(hits.evidence)
                 UNION SELECT value FROM json_each(excluded.evidence))),
@@ -92,7 +92,9 @@ ON CONFLICT (run_id, src, pool_ip, pool_port, proto) DO UPDATE SET
   packets_up        = hits.packets_up + excluded.packets_up,
   bytes_up          = hits.bytes_up + excluded.bytes_up,
   packets_down      = hits.packets_down + excluded.packets_down,
-  bytes_down        = hits.bytes_down + excluded.bytes_down
+  bytes_down        = hits.bytes_down + excluded.bytes_down,
+  sampling_rate     = MAX(hits.sampling_rate, excluded.sampling_rate),
+  nat_outside       = COALESCE(hits.nat_outside, excluded.nat_outside)
 `;
 
 /**
@@ -183,6 +185,8 @@ function fromHit(h: FlowHit): Pending {
     bytesUp: h.bytesUp,
     packetsDown: h.packetsDown,
     bytesDown: h.bytesDown,
+    samplingRate: samplingRate(h.samplingRate),
+    natOutside: h.natOutside,
     inputKind: h.inputKind,
     input: h.input,
   };
@@ -190,7 +194,7 @@ function fromHit(h: FlowHit): Pending {
 
 /** The same rule as UPSERT_SQL's DO UPDATE, applied to a pending row. */
 function mergeHit(p: Pending, h: FlowHit): void {
-  if (h.category === 'mining') p.category = 'mining';
+  p.category = strongerCategory(p.category, h.category); // as the CASE in UPSERT_SQL
   for (const e of h.evidence) p.evidence.add(e);
   if (p.blacklistEntry === null) {
     p.blacklistEntry = h.blacklistEntry;
@@ -214,4 +218,13 @@ function mergeHit(p: Pending, h: FlowHit): void {
   p.bytesUp += h.bytesUp;
   p.packetsDown += h.packetsDown;
   p.bytesDown += h.bytesDown;
+  const rate = samplingRate(h.samplingRate);
+  if (rate > p.samplingRate) p.samplingRate = rate;
+  p.natOutside ??= h.natOutside;
 }
+
+/** The column holds whole numbers >= 1 (CHECK): anything else is stored as 1 (not sampled). */
+function samplingRate(n: number): number {
+  return Number.isFinite(n) && n >= 1 ? Math.round(n) : 1;
+}
+

@@ -32,6 +32,8 @@ export function hit(over: Partial<FlowHit> = {}): FlowHit {
     bytesUp: 100,
     packetsDown: 1,
     bytesDown: 200,
+    samplingRate: 1,
+    natOutside: null,
     inputKind: 'pcap',
     input: 'a.pcap',
     ...over,
