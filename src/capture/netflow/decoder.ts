@@ -1,0 +1,210 @@
+/**
+ * FlowDecoder: UDP payloads of NetFlow v5, v9 and IPFIX exporters in, FlowRecords out.
+ *
+ * It tells the versions apart by the first two bytes, keeps all state per exporter address and
+ * observation domain (templates, sampling, sequence numbers, sets waiting for a template), bounds
+ * that state (exporters, domains, templates, pending sets: least recently used go first, and
+ * every eviction is counted), and never throws on any bytes: damage is counted on the exporter
+ * and described, with the exporter and byte offset, in the `error` of decode().
+ */
+import { decodeIpfix, IPFIX_HEADER, ipfixDomain } from './ipfix.js';
+import { dropPending, expirePending } from './pending.js';
+import { u16, u32 } from './read.js';
+import type { Msg } from './sets.js';
+import {
+  DEFAULT_LIMITS,
+  domainKey,
+  DomainState,
+  ExporterState,
+  type DecoderLimits,
+  type ExporterStats,
+  type Header,
+  type Run,
+  type Totals,
+} from './state.js';
+import type { FlowRecord } from './types.js';
+import { decodeV5, V5_HEADER, v5Domain } from './v5.js';
+import { decodeV9, V9_HEADER, v9Domain } from './v9.js';
+
+export type { DecoderLimits, ExporterStats } from './state.js';
+export type { FlowRecord } from './types.js';
+
+export interface DecodeResult {
+  /** The version field (5, 9, 10), or what the first bytes said for garbage (-1: not even 2 bytes). */
+  version: number;
+  /** Records handed to onRecord during this call (including ones that waited for this datagram's template). */
+  records: number;
+  /** The first problem found in this datagram, naming the exporter and byte offset; null when clean. */
+  error: string | null;
+}
+
+export class FlowDecoder {
+  readonly limits: DecoderLimits;
+  readonly totals: Totals = { datagrams: 0, records: 0, dropped: 0, errors: 0, garbage: 0, exportersEvicted: 0, domainsEvicted: 0 };
+  /** Exporters in least-recently-heard order (Map insertion order; re-inserted per datagram). */
+  private readonly exps = new Map<string, ExporterState>();
+  private lastSweepMs = -Infinity;
+
+  constructor(limits?: Partial<DecoderLimits>) {
+    const l: DecoderLimits = { ...DEFAULT_LIMITS };
+    if (limits) {
+      for (const k of Object.keys(DEFAULT_LIMITS) as (keyof DecoderLimits)[]) {
+        const v = limits[k];
+        if (typeof v === 'number' && Number.isFinite(v) && v >= 0) l[k] = v;
+      }
+    }
+    // At least one exporter, domain and template, or nothing could ever decode.
+    l.maxExporters = Math.max(1, Math.floor(l.maxExporters));
+    l.maxDomainsPerExporter = Math.max(1, Math.floor(l.maxDomainsPerExporter));
+    l.maxTemplatesPerExporter = Math.max(1, Math.floor(l.maxTemplatesPerExporter));
+    this.limits = l;
+  }
+
+  decode(
+    buf: Uint8Array,
+    offset: number,
+    length: number,
+    exporter: string,
+    receivedAtMs: number,
+    onRecord: (r: FlowRecord) => void,
+  ): DecodeResult {
+    const totals = this.totals;
+    totals.datagrams++;
+    const run: Run = { onRecord, records: 0, error: null, totals };
+    // A caller's bad offset/length must not turn into reads past the buffer.
+    const start = offset >= 0 && offset <= buf.length ? Math.floor(offset) : buf.length;
+    const end = Math.min(buf.length, start + Math.max(0, Math.floor(length) || 0));
+    const size = end - start;
+
+    if (size < 2) return this.garbage(run, -1, exporter, `${size} bytes, too short for any flow export`);
+    const version = u16(buf, start);
+    let need: number;
+    if (version === 5) need = V5_HEADER;
+    else if (version === 9) need = V9_HEADER;
+    else if (version === 10) need = IPFIX_HEADER;
+    else return this.garbage(run, version, exporter, `version ${version} is not NetFlow v5, v9 or IPFIX (10)`);
+    const names = version === 10 ? 'IPFIX' : `NetFlow v${version}`;
+    if (size < need) return this.garbage(run, version, exporter, `${size} bytes, too short for the ${need}-byte ${names} header`);
+
+    const exp = this.exporter(exporter, run);
+    if (receivedAtMs === receivedAtMs) this.expire(exp, receivedAtMs, run);
+
+    let domain: number;
+    let h: Header;
+    if (version === 5) {
+      domain = v5Domain(buf, start);
+      h = {
+        exporter,
+        version: 5,
+        exportMs: u32(buf, start + 8) * 1000 + Math.floor(u32(buf, start + 12) / 1e6),
+        sysUptime: u32(buf, start + 4),
+      };
+    } else if (version === 9) {
+      domain = v9Domain(buf, start);
+      h = { exporter, version: 9, exportMs: u32(buf, start + 8) * 1000, sysUptime: u32(buf, start + 4) };
+    } else {
+      domain = ipfixDomain(buf, start);
+      h = { exporter, version: 10, exportMs: u32(buf, start + 4) * 1000, sysUptime: -1 };
+    }
+    const dom = this.domain(exp, h.version, domain, run);
+
+    if (version === 5) {
+      decodeV5(buf, start, end, dom, h, run);
+    } else {
+      const m: Msg = { exp, dom, h, run, limits: this.limits, receivedAtMs, base: start };
+      if (version === 9) decodeV9(buf, start, end, m);
+      else decodeIpfix(buf, start, end, m);
+    }
+    return { version, records: run.records, error: run.error };
+  }
+
+  /** End of input: sets still waiting for a template are dropped (and counted). */
+  finish(): void {
+    const run: Run = { onRecord: () => {}, records: 0, error: null, totals: this.totals };
+    for (const exp of this.exps.values()) dropPending(exp, run);
+  }
+
+  exporters(): ExporterStats[] {
+    const out: ExporterStats[] = [];
+    for (const exp of this.exps.values()) {
+      for (const d of exp.domains.values()) {
+        out.push({
+          exporter: d.exporter,
+          domain: d.domain,
+          version: d.version,
+          datagrams: d.datagrams,
+          records: d.records,
+          templates: d.templates,
+          optionsTemplates: d.optionsTemplates,
+          recordsPending: d.setsPending,
+          recordsDropped: d.recordsDropped,
+          errors: d.errors,
+          sequenceLost: d.sequenceLost,
+          restarts: d.restarts,
+          samplingRate: d.rate,
+          lastError: d.lastError,
+          optionsRecords: d.optionsRecords,
+          recordsSkipped: d.recordsSkipped,
+          setsPending: d.setsPending,
+          setsDropped: d.setsDropped,
+          templatesEvicted: exp.templatesEvicted,
+        });
+      }
+    }
+    return out;
+  }
+
+  private garbage(run: Run, version: number, exporter: string, why: string): DecodeResult {
+    this.totals.garbage++;
+    return { version, records: 0, error: `datagram from ${exporter}, offset 0: ${why}` };
+  }
+
+  /** The exporter's state, most recently heard now; the longest silent is forgotten beyond the cap. */
+  private exporter(address: string, run: Run): ExporterState {
+    let exp = this.exps.get(address);
+    if (exp !== undefined) {
+      this.exps.delete(address);
+      this.exps.set(address, exp);
+      return exp;
+    }
+    exp = new ExporterState(address);
+    this.exps.set(address, exp);
+    while (this.exps.size > this.limits.maxExporters) {
+      const old = this.exps.values().next().value as ExporterState;
+      this.exps.delete(old.address);
+      dropPending(old, run);
+      this.totals.exportersEvicted++;
+    }
+    return exp;
+  }
+
+  private domain(exp: ExporterState, version: 5 | 9 | 10, domain: number, run: Run): DomainState {
+    const key = domainKey(version, domain);
+    let dom = exp.domains.get(key);
+    if (dom !== undefined) {
+      exp.domains.delete(key);
+      exp.domains.set(key, dom);
+      return dom;
+    }
+    dom = new DomainState(exp.address, version, domain);
+    exp.domains.set(key, dom);
+    while (exp.domains.size > this.limits.maxDomainsPerExporter) {
+      const old = exp.domains.values().next().value as DomainState;
+      exp.domains.delete(old.key);
+      dropPending(exp, run, old);
+      for (const t of exp.templates.values()) if (t.dom === old) exp.templates.delete(t.key);
+      this.totals.domainsEvicted++;
+    }
+    return dom;
+  }
+
+  /** Pending sets past their TTL: this exporter's now, everyone's every TTL/2 of arrival time. */
+  private expire(exp: ExporterState, now: number, run: Run): void {
+    const ttl = this.limits.pendingTtlMs;
+    if (exp.pending.length > 0) expirePending(exp, now, ttl, run);
+    if (now - this.lastSweepMs >= ttl / 2) {
+      this.lastSweepMs = now;
+      for (const e of this.exps.values()) if (e.pending.length > 0) expirePending(e, now, ttl, run);
+    }
+  }
+}
