@@ -157,4 +157,12 @@ console.log('|---|---|---|');
 console.log(`| 10 | ${(small.rate / 1e6).toFixed(2)} M | ${small.hits} |`);
 console.log(`| 1,000,000 | ${(large.rate / 1e6).toFixed(2)} M | ${large.hits} |`);
 console.log(`cost per lookup, 1,000,000 vs 10 entries: ${((small.rate / large.rate - 1) * 100).toFixed(1)} %`);
+
+// Flow-record decoding (NetFlow v9, IPFIX): vitest's bench runner compiles the TypeScript bench.
+console.log('\nflow-record decoding, one core (records/s = hz x records a datagram):');
+const vb = spawnSync('npx', ['vitest', 'bench', '--run', 'bench/netflow-decode.bench.ts'], { cwd: root, encoding: 'utf8' });
+for (const line of (vb.stdout ?? '').split('\n')) {
+  const m = /·\s+(.+?datagram, (\d+) (?:\w+ )?records.*?)\s{2,}([\d,.]+)\s/.exec(line.replace(/\x1b\[[0-9;]*m/g, ''));
+  if (m) console.log(`  ${m[1].trim()}: ${((Number(m[3].replace(/,/g, '')) * Number(m[2])) / 1e6).toFixed(2)} M records/s`);
+}
 process.exit(0);
