@@ -52,6 +52,32 @@ export interface ScanResult {
 
 const MAX_LIST_PROBLEMS_LOGGED = 20;
 
+/**
+ * The lists that hold for one run only: --blacklist files (addresses and names) and the
+ * allow-list. Shared by packet scans, flow scans and the collector.
+ */
+export function loadRunOnlyLists(blacklistFiles: string[], config: Config, log: Logger): RunOnlyLists {
+  const entries: BlacklistEntry[] = [];
+  const allow: BlacklistEntry[] = [];
+  const domains: DomainEntry[] = [];
+  const load = (format: 'entries' | 'plain', file: string, into: BlacklistEntry[]) => {
+    const got = loadListFile(format, file);
+    // A list of a million broken lines must not become a million log lines.
+    const problems = got.errors.concat(got.warnings);
+    for (const e of problems.slice(0, MAX_LIST_PROBLEMS_LOGGED)) log.warn({ code: e.code }, e.message);
+    const more = countReports(got.errors) + countReports(got.warnings) - Math.min(problems.length, MAX_LIST_PROBLEMS_LOGGED);
+    if (more > 0) log.warn({ file, problems: more + MAX_LIST_PROBLEMS_LOGGED }, `${file}: ${more} more problems not logged`);
+    // Not push(...got): spreading a million entries overflows the call stack.
+    for (const e of got.addresses) into.push(e);
+    for (const d of got.domains) domains.push(d);
+  };
+  // The configuration's sources live in the database, versioned (blacklist/run-list.ts); here only
+  // what holds for this run: --blacklist files (addresses and names) and the allow-list.
+  for (const f of blacklistFiles) load('entries', f, entries);
+  for (const f of config.allowFiles) load('plain', f, allow);
+  return { addresses: entries, domains, allow };
+}
+
 /** Everything the run needs, checked before the first packet: a bad argument costs no work. */
 function prepare(req: ScanRequest) {
   const sources: CaptureSource[] = [];
@@ -72,25 +98,7 @@ function prepare(req: ScanRequest) {
   if (req.iface !== undefined) sources.push(interfaceSource(req.iface, req.bpf));
   if (sources.length === 0) throw new PoolwatchError('PW_ERR_USAGE', 'nothing to scan: name capture files, - for standard input, or --interface');
 
-  const entries: BlacklistEntry[] = [];
-  const allow: BlacklistEntry[] = [];
-  const domains: DomainEntry[] = [];
-  const load = (format: 'entries' | 'plain', file: string, into: BlacklistEntry[]) => {
-    const got = loadListFile(format, file);
-    // A list of a million broken lines must not become a million log lines.
-    const problems = got.errors.concat(got.warnings);
-    for (const e of problems.slice(0, MAX_LIST_PROBLEMS_LOGGED)) req.log.warn({ code: e.code }, e.message);
-    const more = countReports(got.errors) + countReports(got.warnings) - Math.min(problems.length, MAX_LIST_PROBLEMS_LOGGED);
-    if (more > 0) req.log.warn({ file, problems: more + MAX_LIST_PROBLEMS_LOGGED }, `${file}: ${more} more problems not logged`);
-    // Not push(...got): spreading a million entries overflows the call stack.
-    for (const e of got.addresses) into.push(e);
-    for (const d of got.domains) domains.push(d);
-  };
-  // The configuration's sources live in the database, versioned (blacklist/run-list.ts); here only
-  // what holds for this run: --blacklist files (addresses and names) and the allow-list.
-  for (const f of req.blacklistFiles) load('entries', f, entries);
-  for (const f of req.config.allowFiles) load('plain', f, allow);
-  const runOnly: RunOnlyLists = { addresses: entries, domains, allow };
+  const runOnly = loadRunOnlyLists(req.blacklistFiles, req.config, req.log);
   return { sources, totalBytes, runOnly };
 }
 

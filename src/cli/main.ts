@@ -8,6 +8,8 @@ import { querySources } from '../report/query.js';
 import { runScan } from '../scan.js';
 import { progressMeter, type Progress } from './progress.js';
 import { registerBlacklistCommands } from './blacklist.js';
+import { checkNetflowScanOptions, registerFlowCommands, scanNetflow } from './flows.js';
+import { PoolwatchError } from '../errors.js';
 
 /** Exit codes scripts can rely on (documented in the README). */
 export const EXIT_OK = 0;
@@ -43,6 +45,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('-q, --quiet', 'print no report on stdout (use with --db)')
     .option('--max-flows <n>', 'flows kept in memory (overrides the configuration)', positiveInt)
     .option('--no-progress', 'no progress line on stderr')
+    .option('--netflow', 'the captures hold NetFlow v5/v9/IPFIX export datagrams (tcpdump -w on a collector port): decode the flow records they carry')
+    .option('--dump-flows', 'with --netflow: print every decoded flow record as NDJSON on stdout (instead of the report)')
     .addHelpText('after', `
 Exit codes: 0 all input read; 1 some input damaged or skipped (the rest was analysed and recorded);
 2 nothing could be done (bad arguments, missing file, unusable database, capture tool failed).
@@ -51,8 +55,16 @@ Examples:
   poolwatch scan fixtures/stratum-btc.pcap
   poolwatch scan --db hits.db day1.pcap day2.pcapng
   tcpdump -i eth0 -U -w - | poolwatch scan --db hits.db -
-  poolwatch scan --interface eth0 --bpf "tcp" --db hits.db`)
+  poolwatch scan --interface eth0 --bpf "tcp" --db hits.db
+  poolwatch scan --netflow --db hits.db export-2055.pcap
+  poolwatch scan --netflow --dump-flows export-2055.pcap | jq -c 'select(.dstPort == 3333)'`)
     .action(async (inputs: string[], o) => {
+      if (o.netflow) {
+        checkNetflowScanOptions(o);
+        code = await scanNetflow(inputs, o, argv);
+        return;
+      }
+      if (o.dumpFlows) throw new PoolwatchError('PW_ERR_USAGE', '--dump-flows needs --netflow (or use poolwatch collect / flows)');
       const config = loadConfig(o.config);
       if (o.maxFlows !== undefined) config.flows.maxFlows = o.maxFlows;
       let meter: Progress | null = null;
@@ -105,7 +117,7 @@ Examples:
     .requiredOption('--db <path>', 'SQLite database')
     .addOption(new Option('-f, --format <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
     .option('--run <id>', 'only this run (see the runs table)', positiveInt)
-    .addOption(new Option('--category <c>', 'only this category').choices(['mining', 'crypto-p2p']))
+    .addOption(new Option('--category <c>', 'only this category (a source counts as its strongest: mining > crypto-p2p > suspect)').choices(['mining', 'crypto-p2p', 'suspect']))
     .action((o) => {
       const db = openDatabase(o.db, { readonly: true });
       const records = querySources(db, { runId: o.run, category: o.category });
@@ -114,6 +126,7 @@ Examples:
     });
 
   registerBlacklistCommands(program, (c) => (code = Math.max(code, c)), argv);
+  registerFlowCommands(program, (c) => (code = Math.max(code, c)), argv);
 
   try {
     await program.parseAsync(argv);
