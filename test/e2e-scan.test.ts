@@ -294,3 +294,18 @@ describe('poolwatch scan with the stored, versioned blacklist', () => {
     expect(json(r.stdout)).toEqual([]);
   });
 });
+
+describe('a reader that goes away', () => {
+  it('poolwatch ... | head: no EPIPE crash, the run still ends normally', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [resolve(ROOT, 'bin/poolwatch.js'), 'scan', '-f', 'ndjson', fixture('sample.pcap')], { cwd: ROOT });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    // Close our end before the report is written, as `head -0` would.
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
+    expect(stderr).not.toMatch(/EPIPE|Unhandled/);
+    expect(code).toBe(0);
+    expect(logLines(stderr).find((l) => l.msg === 'scan finished')).toMatchObject({ sourcesFlagged: 3 });
+  });
+});

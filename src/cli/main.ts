@@ -24,7 +24,19 @@ const positiveInt = (value: string) => {
   return n;
 };
 
+/**
+ * A reader that goes away (`poolwatch ... | head`) is not an error of ours: like tcpdump, stop
+ * writing quietly. Without this listener Node throws an unhandled EPIPE.
+ */
+function ignoreClosedStdout(): void {
+  if (process.stdout.listenerCount('error') > 0) return;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
+  ignoreClosedStdout();
   let code = EXIT_OK;
   const program = new Command('poolwatch')
     .description('Find cryptocurrency-mining traffic in packet captures, live interfaces and flow exports.')
