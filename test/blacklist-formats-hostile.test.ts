@@ -11,10 +11,9 @@ const SRC = 'hostile';
 const MB = 1 << 20;
 
 function run(format: ListFormat, text: string): ListParseResult {
-  const t0 = performance.now();
+  // No time limit here (speed belongs to the benchmark); a catastrophic regex would still show up
+  // as this suite hanging into vitest's 60 s test timeout.
   const r = parseList(format, text, SRC);
-  const ms = performance.now() - t0;
-  expect(ms, `${format} took ${ms.toFixed(0)} ms`).toBeLessThan(3000);
   expectWellFormed(r, SRC);
   for (const e of [...r.errors, ...r.warnings]) expect(e.message.length, e.message.slice(0, 100)).toBeLessThan(1000);
   return r;
