@@ -241,7 +241,7 @@ export async function runCollect(req: CollectRequest): Promise<CollectResult> {
     stats.kernelDrops = kernelDrops(sockets);
     await closeAll();
     decoder.finish();
-    run.close({ packets: stats.datagrams, bytes: stats.bytes, flows: decoder.totals.records, damaged: 0, status });
+    await run.close({ packets: stats.datagrams, bytes: stats.bytes, flows: decoder.totals.records, damaged: 0, status });
   }
   lastTemplates = logNewTemplates(decoder.exporters(), lastTemplates, log);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;

@@ -58,6 +58,49 @@ export interface NetflowConfig {
   suspect: SuspectConfig;
 }
 
+/** `organisations:` in the YAML: who holds which address ranges (src/report/orgs.ts). */
+export interface OrganisationsConfig {
+  /** Absolute paths of YAML (.yaml/.yml) or CSV (.csv) files, in order; none by default. */
+  files: string[];
+}
+
+/** `alerts.webhook`: a JSON POST per alert (src/report/alerts-webhook.ts). */
+export interface WebhookConfig {
+  /** http:// or https:// URL. */
+  url: string;
+  /** Longest one attempt may take, connection to the end of the answer (ms). */
+  timeoutMs: number;
+  /** Attempts per alert, the first included; then it is dropped and logged. */
+  maxAttempts: number;
+  /** Wait before the first retry (ms); doubled at each further retry, at most 60 s. */
+  backoffMs: number;
+  /** Alerts waiting for delivery at most; past that the oldest are dropped (and counted). */
+  maxQueue: number;
+  /** Extra request headers, e.g. Authorization. */
+  headers: Record<string, string>;
+}
+
+/** `alerts.syslog`: RFC 5424 messages over UDP (RFC 5426) (src/report/alerts-syslog.ts). */
+export interface SyslogConfig {
+  /** Address or host name of the syslog server (host names resolve to IPv4; give an IPv6 address for IPv6). */
+  host: string;
+  port: number;
+  /** Facility code 0-23 (`local0` = 16). */
+  facility: number;
+  /** APP-NAME of the messages. */
+  appName: string;
+}
+
+/** `alerts:` in the YAML: where new cases and recurrences are announced (src/report/alerts.ts). */
+export interface AlertsConfig {
+  webhook: WebhookConfig | null;
+  syslog: SyslogConfig | null;
+  /** Alerts per minute (token bucket, bursts up to this many); the excess is coalesced into summary alerts. */
+  maxPerMinute: number;
+  /** At the end of a run, how long to wait for alerts still queued or being retried (ms). */
+  drainMs: number;
+}
+
 export interface Config {
   /** Files the settings came from (for messages). */
   source: string;
@@ -72,6 +115,8 @@ export interface Config {
   flows: FlowTableOptions;
   netflow: NetflowConfig;
   batchSize: number;
+  organisations: OrganisationsConfig;
+  alerts: AlertsConfig;
 }
 
 export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../config/poolwatch.yaml', import.meta.url));
@@ -138,6 +183,108 @@ export function loadConfig(path: string = DEFAULT_CONFIG_PATH): Config {
     },
     netflow: loadNetflowConfig(d.netflow ?? {}, bad),
     batchSize: num(d.report?.batchSize, 'report.batchSize', 500, 1),
+    organisations: loadOrganisationsConfig(d.organisations ?? {}, bad, paths),
+    alerts: loadAlertsConfig(d.alerts ?? {}, bad),
+  };
+}
+
+/** `organisations.files`: YAML or CSV files, told apart by extension. */
+function loadOrganisationsConfig(o: any, bad: Bad, paths: (v: unknown, key: string) => string[]): OrganisationsConfig {
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) bad('organisations', 'a mapping with files: [...]');
+  for (const k of Object.keys(o)) if (k !== 'files') bad(`organisations.${k}`, 'files (unknown key)');
+  const files = paths(o.files, 'organisations.files');
+  for (const f of files) {
+    if (!/\.(ya?ml|csv)$/i.test(f)) bad('organisations.files', `a list of .yaml, .yml or .csv files (not ${basename(f)})`);
+  }
+  return { files };
+}
+
+export const ALERT_DEFAULTS = {
+  maxPerMinute: 60,
+  drainMs: 5_000,
+  webhook: { timeoutMs: 10_000, maxAttempts: 5, backoffMs: 1_000, maxQueue: 1_000 },
+  syslog: { port: 514, facility: 16, appName: 'poolwatch' },
+} as const;
+
+/** Syslog facility names (RFC 5424 table 1, as syslog.conf spells them). */
+export const SYSLOG_FACILITIES: Readonly<Record<string, number>> = {
+  kern: 0, user: 1, mail: 2, daemon: 3, auth: 4, syslog: 5, lpr: 6, news: 7, uucp: 8, cron: 9, authpriv: 10, ftp: 11,
+  ntp: 12, security: 13, console: 14, local0: 16, local1: 17, local2: 18, local3: 19, local4: 20, local5: 21, local6: 22, local7: 23,
+};
+
+/** RFC 7230 token: what a header name may be. */
+const HEADER_NAME_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** RFC 5424 APP-NAME: 1-48 printable US-ASCII characters, no space. */
+const APP_NAME_RE = /^[\x21-\x7e]{1,48}$/;
+const HOST_RE = /^[A-Za-z0-9.-]{1,253}$|^[0-9A-Fa-f:.]+$/;
+
+/** `alerts`: every key optional; no webhook and no syslog means no alerts (cases are still kept). */
+function loadAlertsConfig(a: any, bad: Bad): AlertsConfig {
+  const mapping = (v: unknown, key: string, known: string[]): Record<string, any> => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) bad(key, 'a mapping');
+    for (const k of Object.keys(v as object)) if (!known.includes(k)) bad(`${key}.${k}`, `one of ${known.join(', ')} (unknown key)`);
+    return v as Record<string, any>;
+  };
+  const int = (v: unknown, key: string, dflt: number, min: number, max: number): number => {
+    if (v === undefined) return dflt;
+    if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) bad(key, `a whole number ${min}-${max}`);
+    return v as number;
+  };
+  const seconds = (v: unknown, key: string, dfltMs: number, max: number): number => {
+    if (v === undefined) return dfltMs;
+    if (typeof v !== 'number' || !(v > 0 && v <= max)) bad(key, `a number of seconds above 0 and at most ${max}`);
+    return Math.round((v as number) * 1000);
+  };
+  const al = mapping(a, 'alerts', ['webhook', 'syslog', 'maxPerMinute', 'drainSeconds']);
+  let webhook: WebhookConfig | null = null;
+  if (al.webhook !== undefined && al.webhook !== null) {
+    const w = mapping(al.webhook, 'alerts.webhook', ['url', 'timeoutSeconds', 'maxAttempts', 'backoffSeconds', 'maxQueue', 'headers']);
+    const headers: Record<string, string> = {};
+    if (w.headers !== undefined) {
+      const h = w.headers as unknown;
+      if (typeof h !== 'object' || h === null || Array.isArray(h)) bad('alerts.webhook.headers', 'a mapping of header names to text');
+      for (const [k, v] of Object.entries(h as object)) {
+        if (!HEADER_NAME_RE.test(k)) bad(`alerts.webhook.headers.${k}`, 'a header name (letters, digits and !#$%&\'*+.^_`|~-)');
+        if (typeof v !== 'string' || /[\r\n\0]/.test(v)) bad(`alerts.webhook.headers.${k}`, 'text on one line');
+        headers[k] = v as string;
+      }
+    }
+    webhook = {
+      url: checkUrl(w.url, 'alerts.webhook.url', bad),
+      timeoutMs: seconds(w.timeoutSeconds, 'alerts.webhook.timeoutSeconds', ALERT_DEFAULTS.webhook.timeoutMs, 300),
+      maxAttempts: int(w.maxAttempts, 'alerts.webhook.maxAttempts', ALERT_DEFAULTS.webhook.maxAttempts, 1, 20),
+      backoffMs: seconds(w.backoffSeconds, 'alerts.webhook.backoffSeconds', ALERT_DEFAULTS.webhook.backoffMs, 60),
+      maxQueue: int(w.maxQueue, 'alerts.webhook.maxQueue', ALERT_DEFAULTS.webhook.maxQueue, 1, 1_000_000),
+      headers,
+    };
+  }
+  let syslog: SyslogConfig | null = null;
+  if (al.syslog !== undefined && al.syslog !== null) {
+    const s = mapping(al.syslog, 'alerts.syslog', ['host', 'port', 'facility', 'appName']);
+    if (typeof s.host !== 'string' || !HOST_RE.test(s.host)) bad('alerts.syslog.host', 'an address or host name');
+    let facility: number = ALERT_DEFAULTS.syslog.facility;
+    if (s.facility !== undefined) {
+      const f: unknown = s.facility;
+      if (typeof f === 'string' && Object.hasOwn(SYSLOG_FACILITIES, f.toLowerCase())) facility = SYSLOG_FACILITIES[f.toLowerCase()]!;
+      else if (Number.isInteger(f) && (f as number) >= 0 && (f as number) <= 23) facility = f as number;
+      else bad('alerts.syslog.facility', `a facility name (${Object.keys(SYSLOG_FACILITIES).join(', ')}) or a number 0-23`);
+    }
+    if (s.appName !== undefined && (typeof s.appName !== 'string' || !APP_NAME_RE.test(s.appName))) {
+      bad('alerts.syslog.appName', '1-48 printable ASCII characters without spaces');
+    }
+    syslog = {
+      host: s.host as string,
+      port: int(s.port, 'alerts.syslog.port', ALERT_DEFAULTS.syslog.port, 1, 65535),
+      facility,
+      appName: (s.appName as string | undefined) ?? ALERT_DEFAULTS.syslog.appName,
+    };
+  }
+  return {
+    webhook,
+    syslog,
+    maxPerMinute: int(al.maxPerMinute, 'alerts.maxPerMinute', ALERT_DEFAULTS.maxPerMinute, 1, 100_000),
+    // 0 is allowed: a one-shot run does not wait for deliveries at all (what is left is logged).
+    drainMs: al.drainSeconds === 0 ? 0 : seconds(al.drainSeconds, 'alerts.drainSeconds', ALERT_DEFAULTS.drainMs, 600),
   };
 }
 

@@ -18,6 +18,7 @@ import { decodePacket, formatAddress } from './decode/index.js';
 import { newDecodedPacket, PROTO_UDP } from './decode/types.js';
 import { PoolwatchError, isPoolwatchError } from './errors.js';
 import type { Logger } from './log.js';
+import { openFollowUp } from './report/cases.js';
 import { openDatabase, type Database } from './report/db.js';
 import { finishRun, HitSink, startRun, type RunEnd } from './report/sink.js';
 import { RecordPipeline, type RecordStats } from './rules/flow-records.js';
@@ -43,8 +44,11 @@ export interface FlowRun {
   sink: HitSink;
   pipeline: RecordPipeline;
   list: RunBlacklist;
-  /** Stop following the list, judge what the rules still hold, write every hit, close the run row. */
-  close(end: RunEnd): void;
+  /**
+   * Stop following the list, judge what the rules still hold, write every hit, close the run row;
+   * then let queued alerts go out (at most alerts.drainSeconds).
+   */
+  close(end: RunEnd): Promise<void>;
 }
 
 /**
@@ -56,9 +60,11 @@ export async function openFlowRun(req: FlowRunRequest, inputs: string[], follow:
   // Lists first: a bad list file costs no database and no run row.
   const runOnly = loadRunOnlyLists(req.blacklistFiles, req.config, req.log);
   const db = openDatabase(req.dbPath);
+  // Cases and alerts (src/report/cases.ts): opened from every committed batch, never blocking it.
+  const followUp = openFollowUp(db, req.config, req.log);
   const list = await openRunBlacklist(db, req.config, runOnly, req.log);
   const runId = startRun(db, { command: req.command, inputs });
-  const sink = new HitSink(db, runId, { batchSize: req.config.batchSize });
+  const sink = new HitSink(db, runId, { batchSize: req.config.batchSize, onBatch: followUp.onBatch });
   const pipeline = new RecordPipeline({
     blacklist: list.live,
     poolPorts: new Set(req.config.poolPorts),
@@ -75,16 +81,20 @@ export async function openFlowRun(req: FlowRunRequest, inputs: string[], follow:
     sink,
     pipeline,
     list,
-    close(end) {
+    async close(end) {
       if (closed) return;
       closed = true;
       stopFollowing();
       try {
         pipeline.finish();
       } finally {
-        // Whatever was flagged before a failure is still written.
-        sink.flush();
-        finishRun(db, runId, end);
+        try {
+          // Whatever was flagged before a failure is still written.
+          sink.flush();
+          finishRun(db, runId, end);
+        } finally {
+          await followUp.close();
+        }
       }
     },
   };
@@ -258,7 +268,7 @@ export async function runNetflowScan(req: NetflowScanRequest): Promise<NetflowSc
     throw e;
   } finally {
     decoder.finish();
-    run.close({
+    await run.close({
       packets: stats.packets,
       bytes: bytesDone,
       flows: decoder.totals.records,
@@ -343,7 +353,7 @@ export async function runFlowsCsv(req: FlowsCsvRequest): Promise<FlowsCsvResult>
     throw e;
   } finally {
     const lines = results.reduce((n, r) => n + r.lines, 0);
-    run.close({
+    await run.close({
       packets: lines,
       bytes,
       flows: results.reduce((n, r) => n + r.records, 0),

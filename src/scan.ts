@@ -10,6 +10,7 @@ import type { Config } from './config.js';
 import { PoolwatchError, isPoolwatchError } from './errors.js';
 import type { Logger } from './log.js';
 import { Pipeline, type RunStats } from './pipeline.js';
+import { openFollowUp } from './report/cases.js';
 import { openDatabase } from './report/db.js';
 import { finishRun, HitSink, startRun } from './report/sink.js';
 
@@ -105,10 +106,12 @@ function prepare(req: ScanRequest) {
 export async function runScan(req: ScanRequest): Promise<ScanResult> {
   const { sources, totalBytes, runOnly } = prepare(req);
   const db = openDatabase(req.dbPath);
+  // Cases and alerts (src/report/cases.ts): opened from every committed batch, never blocking it.
+  const followUp = openFollowUp(db, req.config, req.log);
   const list = await openRunBlacklist(db, req.config, runOnly, req.log);
   const live = list.live;
   const runId = startRun(db, { command: req.command, inputs: sources.map((s) => s.name) });
-  const sink = new HitSink(db, runId, { batchSize: req.config.batchSize });
+  const sink = new HitSink(db, runId, { batchSize: req.config.batchSize, onBatch: followUp.onBatch });
   const pipeline = new Pipeline({
     blacklist: live,
     poolPorts: new Set(req.config.poolPorts),
@@ -124,6 +127,7 @@ export async function runScan(req: ScanRequest): Promise<ScanResult> {
   let incomplete = false;
   let bytesDone = 0;
   const started = process.hrtime.bigint();
+  let ended = started;
   let status = 'ok';
   try {
     for (let i = 0; i < sources.length; i++) {
@@ -175,7 +179,10 @@ export async function runScan(req: ScanRequest): Promise<ScanResult> {
       damaged: stats.inputs.filter((s) => s.damaged !== null).length,
       status: status === 'ok' && incomplete ? 'incomplete' : status,
     });
+    ended = process.hrtime.bigint();
+    // Alerts still queued get at most alerts.drainSeconds; not counted in the analysis time.
+    await followUp.close();
   }
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const seconds = Number(ended - started) / 1e9;
   return { runId, db, stats: pipeline.stats, incomplete, totalBytes, seconds, live };
 }

@@ -44,12 +44,15 @@ describe('openDatabase', () => {
       { type: 'index', name: 'blacklist_entries_added' },
       { type: 'index', name: 'blacklist_entries_live' },
       { type: 'index', name: 'blacklist_entries_removed' },
+      { type: 'index', name: 'case_events_src' },
       { type: 'index', name: 'hits_pool' },
       { type: 'index', name: 'hits_src' },
       { type: 'table', name: 'blacklist_entries' },
       { type: 'table', name: 'blacklist_sources' },
       { type: 'table', name: 'blacklist_version_sources' },
       { type: 'table', name: 'blacklist_versions' },
+      { type: 'table', name: 'case_events' },
+      { type: 'table', name: 'cases' },
       { type: 'table', name: 'hits' },
       { type: 'table', name: 'runs' },
     ]);
@@ -65,6 +68,9 @@ describe('openDatabase', () => {
     ]);
     expect((db.prepare('PRAGMA index_info(hits_pool)').all() as { name: string }[]).map((c) => c.name)).toEqual(['pool_ip', 'pool_port']);
     expect((db.prepare('PRAGMA index_info(hits_src)').all() as { name: string }[]).map((c) => c.name)).toEqual(['src']);
+    expect(cols('cases')).toEqual(['src', 'state', 'opened_at', 'updated_at', 'cleared_at', 'recurrences', 'reopened_at', 'org']);
+    expect(cols('case_events')).toEqual(['id', 'src', 'at', 'by', 'kind', 'from_state', 'to_state', 'note']);
+    expect((db.prepare('PRAGMA index_info(case_events_src)').all() as { name: string }[]).map((c) => c.name)).toEqual(['src', 'id']);
     db.close();
   });
 
@@ -144,7 +150,7 @@ describe('openDatabase', () => {
 
     const db = openDatabase(path);
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
-    expect(SCHEMA_VERSION).toBe(4);
+    expect(SCHEMA_VERSION).toBe(5);
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     expect(db.pragma('foreign_key_check')).toEqual([]);
     // Same columns in the same order as a new file, every value kept, the new columns at their defaults.
@@ -180,6 +186,66 @@ describe('openDatabase', () => {
     ]);
     expect(querySources(ro, { category: 'suspect' }).map((r) => r.src)).toEqual(['10.0.0.10']);
     ro.close();
+  });
+
+  it('upgrades a version-4 file with rows: hits untouched, cases and case_events added, mining sources opened as cases', () => {
+    const path = join(dir, 'v4.db');
+    const old = new BetterSqlite3(path);
+    for (const m of MIGRATIONS.slice(0, 4)) old.exec(m);
+    old.pragma('user_version = 4');
+    old.prepare(`INSERT INTO runs (started_at, command, inputs, status) VALUES ('2024-05-01T12:00:00.000Z', 'collect', '["netflow 0.0.0.0:2055"]', 'ok')`).run();
+    const insert = old.prepare(`INSERT INTO hits (run_id, src, pool_ip, pool_port, proto, category, evidence, coin, first_seen, last_seen,
+        flows, packets_up, bytes_up, input_kind, input, sampling_rate, nat_outside)
+      VALUES (1, @src, @pool_ip, 3333, 6, @category, @evidence, @coin, @first_seen, @last_seen, 1, 10, 1000, 'netflow', 'netflow 192.0.2.1', @rate, @nat)`);
+    const v4Rows = [
+      { src: '10.0.0.9', pool_ip: '203.0.113.5', category: 'mining', evidence: '["blacklist-ip"]', coin: 'xmr', first_seen: T0, last_seen: T0 + 5, rate: 1, nat: null },
+      { src: '10.0.0.9', pool_ip: '203.0.113.6', category: 'mining', evidence: '["blacklist-ip"]', coin: null, first_seen: T0 + 1, last_seen: T0 + 9, rate: 1, nat: null },
+      { src: '100.64.0.7', pool_ip: '203.0.113.5', category: 'mining', evidence: '["blacklist-ip"]', coin: null, first_seen: T0, last_seen: T0 + 2, rate: 10, nat: '198.51.100.1' },
+      { src: '2001:db8::1', pool_ip: '192.0.2.33', category: 'crypto-p2p', evidence: '["bitcoin-p2p"]', coin: 'btc', first_seen: T0, last_seen: T0 + 2, rate: 1, nat: null },
+      { src: '10.0.0.10', pool_ip: '203.0.113.9', category: 'suspect', evidence: '["steady-flow"]', coin: null, first_seen: T0, last_seen: T0 + 2, rate: 1, nat: null },
+    ];
+    for (const r of v4Rows) insert.run(r);
+    const before = old.prepare('SELECT * FROM hits ORDER BY src, pool_ip').all();
+    old.close();
+
+    const db = openDatabase(path);
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(db.pragma('foreign_key_check')).toEqual([]);
+    expect(db.prepare('SELECT * FROM hits ORDER BY src, pool_ip').all()).toEqual(before);
+    // The new tables as a new file has them.
+    const fresh = openDatabase(':memory:');
+    const sql = (d: typeof db) => d.prepare(`SELECT type, name, sql FROM sqlite_master WHERE tbl_name IN ('cases', 'case_events') ORDER BY name`).all();
+    expect(sql(db)).toEqual(sql(fresh));
+    fresh.close();
+    // Sources recorded mining before the upgrade are cases now; crypto-p2p and suspect ones are not.
+    const cases = db.prepare('SELECT src, state, opened_at, updated_at, cleared_at, recurrences, org FROM cases ORDER BY src').all() as Record<string, unknown>[];
+    expect(cases.map((c) => [c.src, c.state, c.recurrences, c.org, c.cleared_at])).toEqual([
+      ['10.0.0.9', 'new', 0, null, null],
+      ['100.64.0.7', 'new', 0, null, null],
+    ]);
+    for (const c of cases) {
+      expect(c.opened_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      expect(Math.abs(Date.parse(c.opened_at as string) - Date.now())).toBeLessThan(60_000);
+    }
+    expect(db.prepare('SELECT src, by, kind, from_state, to_state FROM case_events ORDER BY id').all()).toEqual([
+      { src: '10.0.0.9', by: 'poolwatch', kind: 'opened', from_state: null, to_state: 'new' },
+      { src: '100.64.0.7', by: 'poolwatch', kind: 'opened', from_state: null, to_state: 'new' },
+    ]);
+    // The constraints hold.
+    expect(() => db.prepare(`UPDATE cases SET state = 'closed'`).run()).toThrow(/CHECK/);
+    expect(() => db.prepare(`INSERT INTO case_events (src, at, by, kind) VALUES ('10.0.0.9', 'x', 'y', 'deleted')`).run()).toThrow(/CHECK/);
+    expect(() => db.prepare(`INSERT INTO case_events (src, at, by, kind) VALUES ('10.9.9.9', 'x', 'y', 'note')`).run()).toThrow(/FOREIGN KEY/);
+    // Hits still go in, and reopening changes nothing more.
+    const run = startRun(db, { command: 'scan', inputs: [] });
+    const sink = new HitSink(db, run);
+    sink.add(hit({ src: '10.0.0.9' }));
+    sink.flush();
+    db.close();
+    const again = openDatabase(path);
+    expect(again.prepare('SELECT COUNT(*) FROM cases').pluck().get()).toBe(2);
+    expect(again.prepare('SELECT COUNT(*) FROM case_events').pluck().get()).toBe(2);
+    again.close();
   });
 
   it('missing directory → PW_ERR_DB naming the path', () => {

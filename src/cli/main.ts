@@ -2,13 +2,16 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, DEFAULT_CONFIG_PATH } from '../config.js';
 import { isPoolwatchError } from '../errors.js';
 import { log } from '../log.js';
-import { openDatabase } from '../report/db.js';
 import { formatSources, OUTPUT_FORMATS, type OutputFormat } from '../report/format.js';
 import { querySources } from '../report/query.js';
 import { runScan } from '../scan.js';
 import { progressMeter, type Progress } from './progress.js';
 import { registerBlacklistCommands } from './blacklist.js';
 import { checkNetflowScanOptions, registerFlowCommands, scanNetflow } from './flows.js';
+import { registerExportCommands } from './export.js';
+import { registerReportCommands } from './report.js';
+import { registerReportOrgsCommand } from './report-orgs.js';
+import { registerCaseCommands } from './case.js';
 import { PoolwatchError } from '../errors.js';
 
 /** Exit codes scripts can rely on (documented in the README). */
@@ -42,6 +45,9 @@ export async function main(argv: string[]): Promise<number> {
     .description('Find cryptocurrency-mining traffic in packet captures, live interfaces and flow exports.')
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
+    // Options after a command name are that command's: `report sources --db X` gives --db to
+    // sources, not to report (which has a --db of its own for the plain per-source report).
+    .enablePositionalOptions()
     .exitOverride();
 
   program
@@ -123,20 +129,10 @@ Examples:
       if (result.incomplete) code = EXIT_INCOMPLETE;
     });
 
-  program
-    .command('report')
-    .description('Print one record per source IP from a database written by scan --db.')
-    .requiredOption('--db <path>', 'SQLite database')
-    .addOption(new Option('-f, --format <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
-    .option('--run <id>', 'only this run (see the runs table)', positiveInt)
-    .addOption(new Option('--category <c>', 'only this category (a source counts as its strongest: mining > crypto-p2p > suspect)').choices(['mining', 'crypto-p2p', 'suspect']))
-    .action((o) => {
-      const db = openDatabase(o.db, { readonly: true });
-      const records = querySources(db, { runId: o.run, category: o.category });
-      db.close();
-      printReport(formatSources(records, o.format as OutputFormat));
-    });
-
+  registerReportCommands(program);
+  registerReportOrgsCommand(program);
+  registerCaseCommands(program);
+  registerExportCommands(program);
   registerBlacklistCommands(program, (c) => (code = Math.max(code, c)), argv);
   registerFlowCommands(program, (c) => (code = Math.max(code, c)), argv);
 

@@ -8,19 +8,28 @@ export const OUTPUT_FORMATS: readonly OutputFormat[] = ['json', 'csv', 'table', 
  * Render source records. The text has no final line break (the caller adds one when writing);
  * ndjson of nothing is the empty string.
  */
-export function formatSources(records: SourceRecord[], format: OutputFormat): string {
+export function formatSources<R extends SourceRecord>(records: R[], format: OutputFormat, extra?: SourceExtras<R>): string {
   switch (format) {
     case 'json':
       return JSON.stringify(records, null, 2);
     case 'ndjson':
       return records.map((r) => JSON.stringify(r)).join('\n');
     case 'csv':
-      return formatCsv(records);
+      return formatCsv(records, extra?.csv ?? []);
     case 'table':
-      return formatTable(records);
+      return formatTable(records, extra?.table ?? []);
     default:
       throw new PoolwatchError('PW_ERR_USAGE', `unknown output format "${String(format)}" (${OUTPUT_FORMATS.join(', ')})`);
   }
+}
+
+/**
+ * Columns a richer source record (e.g. `report sources` with hash rates) adds after the usual
+ * ones, so the usual columns keep their places. JSON and NDJSON print the records as they are.
+ */
+export interface SourceExtras<R extends SourceRecord> {
+  csv: readonly [string, (r: R) => string][];
+  table: readonly { title: string; right?: boolean; get: (r: R) => string }[];
 }
 
 /** "ip:port", or "[v6]:port" so the port stays unambiguous. */
@@ -67,9 +76,10 @@ const CSV_COLUMNS: readonly [string, (r: SourceRecord) => string][] = [
 export const CSV_HEADER: readonly string[] = CSV_COLUMNS.map(([name]) => name);
 
 /** RFC 4180: CRLF between lines, a header row, one line per source. */
-function formatCsv(records: SourceRecord[]): string {
-  const lines = [CSV_HEADER.map(csvField).join(',')];
-  for (const r of records) lines.push(CSV_COLUMNS.map(([, get]) => csvField(get(r))).join(','));
+function formatCsv<R extends SourceRecord>(records: R[], extra: readonly [string, (r: R) => string][]): string {
+  const columns: readonly [string, (r: R) => string][] = [...CSV_COLUMNS, ...extra];
+  const lines = [columns.map(([name]) => csvField(name)).join(',')];
+  for (const r of records) lines.push(columns.map(([, get]) => csvField(get(r))).join(','));
   return lines.join('\r\n');
 }
 
@@ -133,17 +143,18 @@ function mark(r: SourceRecord, t: TableContext): string {
   return r.scaled ? SCALED_MARK : ' ';
 }
 
-function formatTable(records: SourceRecord[]): string {
+function formatTable<R extends SourceRecord>(records: R[], extra: SourceExtras<R>['table']): string {
   if (records.length === 0) return 'no mining activity found';
   const t: TableContext = { anyScaled: records.some((r) => r.scaled) };
-  const rows = records.map((r) => TABLE_COLUMNS.map((c) => cell(c.get(r, t))));
-  const widths = TABLE_COLUMNS.map((c, i) => Math.max(width(c.title), ...rows.map((row) => width(row[i]!))));
+  const columns: readonly { title: string; right?: boolean; get: (r: R, t: TableContext) => string }[] = [...TABLE_COLUMNS, ...extra];
+  const rows = records.map((r) => columns.map((c) => cell(c.get(r, t))));
+  const widths = columns.map((c, i) => Math.max(width(c.title), ...rows.map((row) => width(row[i]!))));
   const line = (cells: string[]): string =>
     cells
-      .map((text, i) => (TABLE_COLUMNS[i]!.right ? padStart(text, widths[i]!) : padEnd(text, widths[i]!)))
+      .map((text, i) => (columns[i]!.right ? padStart(text, widths[i]!) : padEnd(text, widths[i]!)))
       .join('  ')
       .trimEnd();
-  const lines = [line(TABLE_COLUMNS.map((c) => c.title)), ...rows.map(line)];
+  const lines = [line(columns.map((c) => c.title)), ...rows.map(line)];
   if (t.anyScaled) {
     const rates = [...new Set(records.flatMap((r) => r.samplingRates.filter((n) => n > 1)))].sort((a, b) => a - b);
     lines.push(`${SCALED_MARK} estimated: from sampled flow records, exported counts multiplied by the sampling rate (${rates.map((n) => `1:${n}`).join(', ')})`);

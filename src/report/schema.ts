@@ -191,6 +191,45 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX hits_src ON hits (src);
   CREATE INDEX hits_pool ON hits (pool_ip, pool_port);
   `,
+  // v5: follow-up (src/report/cases.ts). One case per source address that was seen mining, in a
+  // workflow state; every change, note and automatic (re)opening is one case_events row, so the
+  // history says who did what and when. Times are wall-clock ISO 8601 UTC text (when people or
+  // poolwatch acted), not packet times; hits.last_seen (packet time, µs) is compared with
+  // cleared_at to tell a recurrence.
+  `
+  CREATE TABLE cases (
+    src          TEXT PRIMARY KEY,
+    state        TEXT NOT NULL CHECK (state IN ('new', 'verified', 'notified', 'blocked', 'cleared')),
+    opened_at    TEXT NOT NULL,
+    updated_at   TEXT NOT NULL,
+    cleared_at   TEXT,
+    recurrences  INTEGER NOT NULL DEFAULT 0 CHECK (recurrences >= 0),
+    reopened_at  TEXT,
+    org          TEXT
+  );
+
+  CREATE TABLE case_events (
+    id          INTEGER PRIMARY KEY,
+    src         TEXT NOT NULL REFERENCES cases(src),
+    at          TEXT NOT NULL,
+    by          TEXT NOT NULL,
+    kind        TEXT NOT NULL CHECK (kind IN ('opened', 'state', 'note', 'reopened')),
+    from_state  TEXT,
+    to_state    TEXT,
+    note        TEXT
+  );
+
+  CREATE INDEX case_events_src ON case_events (src, id);
+
+  -- Every source already recorded mining is a case, opened by the upgrade (no organisation: the
+  -- migration does not read the configuration; case show looks it up).
+  INSERT INTO cases (src, state, opened_at, updated_at)
+    SELECT src, 'new', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+    FROM hits WHERE category = 'mining' GROUP BY src ORDER BY src;
+  INSERT INTO case_events (src, at, by, kind, to_state, note)
+    SELECT src, opened_at, 'poolwatch', 'opened', 'new', 'opened by the upgrade to schema version 5: mining recorded before cases were kept'
+    FROM cases ORDER BY src;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -109,12 +109,19 @@ export class HitSink {
   private readonly batchSize: number;
   private readonly writeBatch: (rows: Pending[]) => void;
   private committed = 0;
+  private readonly onBatch: ((srcs: ReadonlySet<string>) => void) | undefined;
 
+  /**
+   * `onBatch`: called after each committed batch with the source addresses it wrote (the case
+   * tracker opens cases from it, src/report/cases.ts). It runs after the sink's own state is
+   * updated, so an exception it throws leaves the batch written and nothing pending twice.
+   */
   constructor(
     private readonly db: Database,
     private readonly runId: number,
-    opts: { batchSize?: number } = {},
+    opts: { batchSize?: number; onBatch?: (srcs: ReadonlySet<string>) => void } = {},
   ) {
+    this.onBatch = opts.onBatch;
     const size = opts.batchSize ?? 500;
     this.batchSize = Number.isFinite(size) ? Math.max(1, Math.floor(size)) : 500;
     // Prepared once; the transaction wrapper rolls back the whole batch if any row fails.
@@ -150,10 +157,16 @@ export class HitSink {
    */
   flush(): void {
     if (this.pending.size === 0) return;
-    guard(this.db, () => this.writeBatch([...this.pending.values()]));
+    const rows = [...this.pending.values()];
+    guard(this.db, () => this.writeBatch(rows));
     this.committed += this.pendingHits;
     this.pending.clear();
     this.pendingHits = 0;
+    if (this.onBatch !== undefined) {
+      const srcs = new Set<string>();
+      for (const r of rows) srcs.add(r.src);
+      this.onBatch(srcs);
+    }
   }
 }
 
