@@ -309,3 +309,26 @@ describe('a reader that goes away', () => {
     expect(logLines(stderr).find((l) => l.msg === 'scan finished')).toMatchObject({ sourcesFlagged: 3 });
   });
 });
+
+describe('poolwatch report sources: organisations', () => {
+  it('names the organisation of each source by longest prefix, and "unknown" outside every range', () => {
+    const dir = tmp();
+    const db = join(dir, 'hits.db');
+    writeFileSync(join(dir, 'orgs.yaml'), [
+      'organisations:',
+      '  - name: Example Residential', '    sector: residential', '    ranges: [10.20.0.0/16]',
+      '  - name: Example School', '    sector: school', '    ranges: [10.20.30.32/28]',
+    ].join('\n'));
+    writeFileSync(join(dir, 'poolwatch.yaml'), 'organisations:\n  files: [orgs.yaml]\n');
+    expect(cli(['scan', '-q', '--db', db, fixture('sample.pcap'), fixture('xmrig-ipv6.pcapng')]).code).toBe(0);
+    const r = cli(['report', 'sources', '--db', db, '-c', join(dir, 'poolwatch.yaml'), '-f', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    const org = Object.fromEntries(json(r.stdout).map((x) => [x.src, [x.org, x.orgSector]]));
+    expect(org).toEqual({
+      '10.20.30.40': ['Example School', 'school'], // inside the /28: the longer prefix wins
+      '10.20.30.50': ['Example Residential', 'residential'],
+      '10.20.30.60': ['Example Residential', 'residential'],
+      '2001:db8:1::10': ['unknown', null],
+    });
+  });
+});

@@ -208,17 +208,17 @@ describe('poolwatch report (CLI)', () => {
     const s = sources.stdout.trimEnd().split('\n');
     expect(p[0]).not.toContain('HASH RATE');
     expect(s[0]!.startsWith(p[0]!)).toBe(true);
-    expect(s[0]).toMatch(/HASH RATE\s+METHOD$/);
-    expect(s[1]).toMatch(/46\.91 TH\/s\s+shares$/);
+    expect(s[0]).toMatch(/HASH RATE\s+METHOD\s+ORGANISATION$/);
+    expect(s[1]).toMatch(/46\.91 TH\/s\s+shares\s+unknown$/);
     const pj = JSON.parse(cli(['report', '--db', path, '-f', 'json']).stdout);
     const sj = JSON.parse(cli(['report', 'sources', '--db', path, '-f', 'json']).stdout);
     expect(sj.map((r: Record<string, unknown>) => Object.keys(r).slice(0, Object.keys(pj[0]).length))).toEqual(pj.map((r: Record<string, unknown>) => Object.keys(r)));
     for (let i = 0; i < pj.length; i++) expect(sj[i]).toMatchObject(pj[i]);
-    expect(Object.keys(sj[0]).slice(-5)).toEqual(['hashrate', 'hashrateMethod', 'hashrateFromShares', 'hashrateShares', 'hashrateSeconds']);
+    expect(Object.keys(sj[0]).slice(-7)).toEqual(['hashrate', 'hashrateMethod', 'hashrateFromShares', 'hashrateShares', 'hashrateSeconds', 'org', 'orgSector']);
     // CSV: the old header, then the new columns; a formula-looking login is defused
     const csv = cli(['report', 'sources', '--db', path, '-f', 'csv']).stdout.split('\r\n');
     const old = cli(['report', '--db', path, '-f', 'csv']).stdout.split('\r\n');
-    expect(csv[0]).toBe(`${old[0]},hashrate,hashrateMethod,hashrateFromShares,hashrateShares,hashrateSeconds`);
+    expect(csv[0]).toBe(`${old[0]},hashrate,hashrateMethod,hashrateFromShares,hashrateShares,hashrateSeconds,org,orgSector`);
     expect(csv[1]).toContain("'=cmd|calc");
   });
 

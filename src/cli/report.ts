@@ -129,13 +129,20 @@ Examples:
     });
 
   viewOptions(report.command('sources'), 'all')
-    .description("The per-source records of report, plus hash rate: hashrate (H/s), hashrateMethod (shares, reported, none), hashrateFromShares, hashrateShares, hashrateSeconds")
-    .action((_o, cmd: Command) => {
+    .description("The per-source records of report, plus hash rate: hashrate (H/s), hashrateMethod (shares, reported, none), hashrateFromShares, hashrateShares, hashrateSeconds; and the organisation: org (unknown outside every range), orgSector")
+    .option('-c, --config <file>', 'YAML configuration (organisations)', DEFAULT_CONFIG_PATH)
+    .action(async (_o, cmd: Command) => {
       const o = merged(cmd);
       const path = needDb(cmd, o);
       const category = o.category === 'all' ? undefined : (o.category as string);
-      const records = withDb(path, (db) => sourcesWithHashrate(db, { ...window(o), category }));
-      print(formatSourcesWithHashrate(records, o.format as OutputFormat));
+      const config = loadConfig(o.config);
+      const db = openDatabase(path, { readonly: true });
+      try {
+        const providers = await loadProviders(config, db);
+        print(formatSourcesWithHashrate(sourcesWithHashrate(db, { ...window(o), category }, providers.orgs), o.format as OutputFormat));
+      } finally {
+        db.close();
+      }
     });
 
   viewOptions(report.command('summary'))

@@ -74,10 +74,13 @@ export const SOURCE_HASHRATE_EXTRAS: SourceExtras<SourceWithHashrate> = {
     ['hashrateFromShares', (r) => num(r.hashrateFromShares)],
     ['hashrateShares', (r) => String(r.hashrateShares)],
     ['hashrateSeconds', (r) => String(r.hashrateSeconds)],
+    ['org', (r) => r.org],
+    ['orgSector', (r) => r.orgSector ?? ''],
   ],
   table: [
     { title: 'HASH RATE', right: true, get: (r) => humanHashrate(r.hashrate) },
     { title: 'METHOD', get: (r) => r.hashrateMethod },
+    { title: 'ORGANISATION', get: (r) => r.org },
   ],
 };
 

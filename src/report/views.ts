@@ -14,6 +14,7 @@ import { cmp, compareIp, ipSortKey } from './ipsort.js';
 import { microsToIso, querySources, type QueryOptions, type SourceRecord } from './query.js';
 import { CATEGORY_STRENGTH, strongerCategory, type HitCategory } from './types.js';
 import type { OrgLookup } from './views-providers.js';
+import { UNKNOWN_ORG } from './orgs.js';
 import {
   activePerBucket, bucketsFor, coveredSeconds, DAY_US, HOUR_US, MAX_BUCKETS, newPerBucket, spreadBytes, trafficFigures,
   type Window,
@@ -221,13 +222,17 @@ export interface SourceWithHashrate extends SourceRecord {
   /** Accepted shares and observed seconds the estimate used. */
   hashrateShares: number;
   hashrateSeconds: number;
+  /** The organisation the address belongs to (longest prefix of the configured map), or "unknown". */
+  org: string;
+  orgSector: string | null;
 }
 
 /**
  * `report sources`: exactly `report`'s records (same filters, same order, same fields), each with
  * the hash rate fields after them. The hash rate uses all rows of the source that `report` used.
  */
-export function sourcesWithHashrate(db: Database, q: QueryOptions): SourceWithHashrate[] {
+/** `orgs` null: no organisations configured (every source is then "unknown"). */
+export function sourcesWithHashrate(db: Database, q: QueryOptions, orgs: OrgLookup | null = null): SourceWithHashrate[] {
   const records = querySources(db, q);
   const data = loadViewData(db, { runId: q.runId, since: q.since, until: q.until, category: 'all' });
   const rates = hashratesBySource(data.rows);
@@ -240,8 +245,14 @@ export function sourcesWithHashrate(db: Database, q: QueryOptions): SourceWithHa
       hashrateFromShares: e.fromShares,
       hashrateShares: e.shares,
       hashrateSeconds: Math.round(e.seconds * 1000) / 1000,
+      ...orgOf(orgs, r.src),
     };
   });
+}
+
+function orgOf(orgs: OrgLookup | null, src: string): { org: string; orgSector: string | null } {
+  const o = orgs?.lookup(src) ?? null;
+  return o === null ? { org: UNKNOWN_ORG, orgSector: null } : { org: o.name, orgSector: o.sector ?? null };
 }
 
 // ---------------------------------------------------------------- summary
