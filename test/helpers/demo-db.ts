@@ -156,7 +156,7 @@ export function buildDemoDb(path: string): DemoInfo {
       }
       if (k < 2) {
         const org = DEMO_ORGS[oi]!.org.name;
-        cases.push({ src, state: k === 0 ? 'open' : 'notified', openedAt: '2024-03-01T09:12:00.000Z', updatedAt: '2024-03-02T10:00:00.000Z', recurrences: k, org, lastSeen: '2024-03-03T18:00:00.000Z', notes: k + 1 });
+        cases.push({ src, state: k === 0 ? 'new' : 'notified', openedAt: '2024-03-01T09:12:00.000Z', updatedAt: '2024-03-02T10:00:00.000Z', recurrences: k, org, lastSeen: '2024-03-03T18:00:00.000Z', notes: k + 1 });
       }
     }
   });
@@ -166,7 +166,7 @@ export function buildDemoDb(path: string): DemoInfo {
     firstSeen: DEMO_T0 + 30 * H, lastSeen: DEMO_T0 + 31 * H, bytesUp: 50_000, bytesDown: 90_000, inputKind: 'netflow', input: 'netflow 192.0.2.1',
   }));
   madeUp++;
-  cases.push({ src: '10.7.9.99', state: 'open', openedAt: '2024-03-02T06:00:00.000Z', updatedAt: '2024-03-02T06:00:00.000Z', recurrences: 0, org: 'Residential broadband', lastSeen: '2024-03-02T07:00:00.000Z', notes: '<i>called</i>' });
+  cases.push({ src: '10.7.9.99', state: 'new', openedAt: '2024-03-02T06:00:00.000Z', updatedAt: '2024-03-02T06:00:00.000Z', recurrences: 0, org: 'Residential broadband', lastSeen: '2024-03-02T07:00:00.000Z', notes: '<i>called</i>' });
   for (const s of sinks) s.flush();
   for (const id of runs) finishRun(db, id, { packets: 0, bytes: 0, flows: 0, damaged: 0, status: 'ok' });
   db.close();
