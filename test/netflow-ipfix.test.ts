@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { FlowDecoder } from '../src/capture/netflow/decoder.js';
-import { feed, statsOf, type PlainRecord } from './helpers/netflow-collect.js';
+import { feed, statsOf } from './helpers/netflow-collect.js';
 import {
   be,
   concat,

@@ -63,6 +63,46 @@ export function parseIPv6Bytes(s: string): Uint8Array | null {
   return out;
 }
 
+/**
+ * IPv6 text (any RFC 4291 form, with an embedded dotted quad too) to 16 bytes, without ip-num:
+ * for machine-written addresses read by the million (nfdump CSV). Lists typed by people go
+ * through parseIPv6Bytes, which lets ip-num decide.
+ */
+export function parseIPv6Text(s: string): Uint8Array | null {
+  const out = new Uint8Array(16);
+  const dbl = s.indexOf('::');
+  if (dbl >= 0 && s.indexOf('::', dbl + 1) >= 0) return null;
+  const head = dbl >= 0 ? s.slice(0, dbl) : s;
+  const tail = dbl >= 0 ? s.slice(dbl + 2) : '';
+  const groups = (part: string): number[] | null => {
+    if (part === '') return [];
+    const res: number[] = [];
+    const items = part.split(':');
+    for (let i = 0; i < items.length; i++) {
+      const g = items[i]!;
+      if (i === items.length - 1 && g.includes('.')) {
+        const v4 = parseDottedQuad(g);
+        if (v4 === null) return null;
+        res.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
+      } else {
+        if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
+        res.push(parseInt(g, 16));
+      }
+    }
+    return res;
+  };
+  const h = groups(head);
+  const t = groups(tail);
+  if (h === null || t === null) return null;
+  if (dbl < 0 ? h.length !== 8 : h.length + t.length > 7) return null;
+  const all = dbl < 0 ? h : [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t];
+  for (let i = 0; i < 8; i++) {
+    out[2 * i] = all[i]! >> 8;
+    out[2 * i + 1] = all[i]! & 0xff;
+  }
+  return out;
+}
+
 /** Clear the host bits past prefixLen in place; answers whether any were set. */
 export function clearHostBits(bytes: Uint8Array, prefixLen: number): boolean {
   let changed = false;

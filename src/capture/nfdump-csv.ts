@@ -29,6 +29,7 @@
  *
  * This module knows bytes and text; it never decides what is mining.
  */
+import { parseDottedQuad, parseIPv6Text } from '../blacklist/addr.js';
 import type { FlowRecord } from './netflow/types.js';
 
 /** nfdump 1.7's `-o csv` header, assumed when the input has none (`nfdump -q -o csv`). */
@@ -414,65 +415,7 @@ export function parseTime(s: string): number | null {
 /** 4 bytes for a dotted quad, 16 for IPv6 text; null otherwise. */
 export function parseAddress(s: string): Uint8Array | null {
   const t = s.trim();
-  if (t.includes(':')) return parseIPv6(t);
-  return parseIPv4(t);
-}
-
-function parseIPv4(s: string): Uint8Array | null {
-  const out = new Uint8Array(4);
-  let octet = 0;
-  let v = 0;
-  let digits = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      v = v * 10 + (c - 48);
-      if (++digits > 3 || v > 255) return null;
-    } else if (c === 46 && digits > 0 && octet < 3) {
-      out[octet++] = v;
-      v = 0;
-      digits = 0;
-    } else return null;
-  }
-  if (digits === 0 || octet !== 3) return null;
-  out[3] = v;
-  return out;
-}
-
-/** IPv6 text (any RFC 4291 form, with an embedded dotted quad too) to 16 bytes. */
-function parseIPv6(s: string): Uint8Array | null {
-  const out = new Uint8Array(16);
-  const dbl = s.indexOf('::');
-  if (dbl >= 0 && s.indexOf('::', dbl + 1) >= 0) return null;
-  const head = dbl >= 0 ? s.slice(0, dbl) : s;
-  const tail = dbl >= 0 ? s.slice(dbl + 2) : '';
-  const groups = (part: string): number[] | null => {
-    if (part === '') return [];
-    const res: number[] = [];
-    const items = part.split(':');
-    for (let i = 0; i < items.length; i++) {
-      const g = items[i]!;
-      if (i === items.length - 1 && g.includes('.')) {
-        const v4 = parseIPv4(g);
-        if (v4 === null) return null;
-        res.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
-      } else {
-        if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
-        res.push(parseInt(g, 16));
-      }
-    }
-    return res;
-  };
-  const h = groups(head);
-  const t = groups(tail);
-  if (h === null || t === null) return null;
-  if (dbl < 0 ? h.length !== 8 : h.length + t.length > 7) return null;
-  const all = dbl < 0 ? h : [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t];
-  for (let i = 0; i < 8; i++) {
-    out[2 * i] = all[i]! >> 8;
-    out[2 * i + 1] = all[i]! & 0xff;
-  }
-  return out;
+  return t.includes(':') ? parseIPv6Text(t) : parseDottedQuad(t);
 }
 
 /**

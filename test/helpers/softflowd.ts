@@ -6,7 +6,6 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { hasCommand } from './cli.js';
 
 export const isRoot = process.getuid?.() === 0;
