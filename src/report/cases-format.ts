@@ -1,8 +1,8 @@
 /** How `poolwatch case list` and `case show` print cases (the data is in cases.ts). */
-import { PoolwatchError } from '../errors.js';
 import type { CaseHistoryEntry, CaseHitLine, CaseRecord } from './cases.js';
 import { humanBytes, stripControl, type OutputFormat } from './format.js';
-import { formatCsvRows, shortTime, textTable, UNKNOWN_ORG, type Organisation, type TextColumn } from './orgs.js';
+import { UNKNOWN_ORG, type Organisation } from './orgs.js';
+import { formatList, shortTime, textTable, type TextColumn } from './render.js';
 
 const CASE_CSV: readonly [string, (r: CaseRecord) => string][] = [
   ['src', (r) => r.src],
@@ -31,18 +31,7 @@ const CASE_TABLE: readonly TextColumn<CaseRecord>[] = [
 
 /** `case list`: one record per case. JSON keys are CaseRecord's. */
 export function formatCases(records: CaseRecord[], format: OutputFormat): string {
-  switch (format) {
-    case 'json':
-      return JSON.stringify(records, null, 2);
-    case 'ndjson':
-      return records.map((r) => JSON.stringify(r)).join('\n');
-    case 'csv':
-      return formatCsvRows(CASE_CSV, records);
-    case 'table':
-      return records.length === 0 ? 'no cases' : textTable(CASE_TABLE, records);
-    default:
-      throw new PoolwatchError('PW_ERR_USAGE', `unknown output format "${String(format)}"`);
-  }
+  return formatList(records, format, CASE_CSV, CASE_TABLE, 'no cases');
 }
 
 /** Everything `case show` prints. */

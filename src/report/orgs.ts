@@ -34,7 +34,8 @@ import type { BlacklistEntry } from '../blacklist/types.js';
 import type { Config } from '../config.js';
 import { PoolwatchError } from '../errors.js';
 import { guard, type Database } from './db.js';
-import { csvField, humanBytes, poolEndpoint, stripControl, type OutputFormat } from './format.js';
+import { humanBytes, poolEndpoint, type OutputFormat } from './format.js';
+import { formatList, shortTime, type TextColumn } from './render.js';
 import { cmp, compareIp } from './ipsort.js';
 import { querySources, type QueryOptions } from './query.js';
 
@@ -358,66 +359,10 @@ const ORG_TABLE: readonly TextColumn<OrgRecord>[] = [
 
 /** Render `report orgs` like `report`: no final line break; ndjson of nothing is ''. */
 export function formatOrgs(records: OrgRecord[], format: OutputFormat): string {
-  switch (format) {
-    case 'json':
-      return JSON.stringify(records, null, 2);
-    case 'ndjson':
-      return records.map((r) => JSON.stringify(r)).join('\n');
-    case 'csv':
-      return formatCsvRows(ORG_CSV, records);
-    case 'table':
-      return records.length === 0 ? 'no flagged sources' : textTable(ORG_TABLE, records);
-    default:
-      throw new PoolwatchError('PW_ERR_USAGE', `unknown output format "${String(format)}"`);
-  }
-}
-
-// ------------------------------------------------------------------------------ small shared renderers
-
-export interface TextColumn<T> {
-  title: string;
-  right?: boolean;
-  /** Never cut (the last column of a table, e.g. a note). */
-  whole?: boolean;
-  get: (r: T) => string;
-}
-
-/** Longest cell a table shows; longer text is cut with an ellipsis (csv/json have it all). */
-const MAX_CELL = 60;
-
-/** A plain terminal table: control and bidi characters stripped, long cells cut, columns padded. */
-export function textTable<T>(cols: readonly TextColumn<T>[], rows: readonly T[]): string {
-  const cells = rows.map((r) => cols.map((c) => (c.whole ? stripControl(c.get(r)) : cut(stripControl(c.get(r))))));
-  const widths = cols.map((c, i) => Math.max(width(c.title), ...cells.map((row) => width(row[i]!))));
-  const line = (row: string[]): string =>
-    row
-      .map((t, i) => (cols[i]!.right ? ' '.repeat(widths[i]! - width(t)) + t : t + ' '.repeat(widths[i]! - width(t))))
-      .join('  ')
-      .trimEnd();
-  return [line(cols.map((c) => c.title)), ...cells.map(line)].join('\n');
-}
-
-/** RFC 4180 with CRLF and a header, fields guarded against spreadsheet formulas (csvField). */
-export function formatCsvRows<T>(cols: readonly [string, (r: T) => string][], rows: readonly T[]): string {
-  const lines = [cols.map(([name]) => csvField(name)).join(',')];
-  for (const r of rows) lines.push(cols.map(([, get]) => csvField(get(r))).join(','));
-  return lines.join('\r\n');
-}
-
-function cut(s: string): string {
-  const chars = [...s];
-  return chars.length <= MAX_CELL ? s : `${chars.slice(0, MAX_CELL - 1).join('')}…`;
-}
-
-function width(s: string): number {
-  return [...s].length;
+  return formatList(records, format, ORG_CSV, ORG_TABLE, 'no flagged sources');
 }
 
 function list(xs: string[]): string {
   return xs.length === 0 ? '-' : xs.join(',');
 }
 
-/** "2024-05-01T12:00:00.123Z" → "2024-05-01 12:00:00Z". */
-export function shortTime(iso: string | null): string {
-  return iso === null || iso === '' ? '-' : `${iso.slice(0, 10)} ${iso.slice(11, 19)}Z`;
-}

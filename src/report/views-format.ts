@@ -3,6 +3,7 @@
  * JSON (one document) and NDJSON (one object a line). No final line break, like format.ts.
  */
 import { PoolwatchError } from '../errors.js';
+import { formatCsvRows, formatList, textTable as plainTable } from './render.js';
 import { csvField, formatSources, humanBytes, OUTPUT_FORMATS, poolEndpoint, stripControl, type OutputFormat, type SourceExtras } from './format.js';
 import { humanBitrate, humanHashrate, type HashrateMethod } from './hashrate.js';
 import type { CoinView, PoolView, SourceWithHashrate, Summary, TimelineBucket } from './views.js';
@@ -16,45 +17,18 @@ export interface ViewColumn<T> {
   table?: (r: T) => string;
 }
 
-const MAX_CELL = 60;
-
-function cell(s: string): string {
-  const chars = [...stripControl(s)];
-  return chars.length <= MAX_CELL ? chars.join('') : `${chars.slice(0, MAX_CELL - 1).join('')}…`;
-}
-
-const width = (s: string) => [...s].length;
-
 /** Aligned columns, two spaces apart; `empty` when there is no row. */
 export function textTable<T>(cols: readonly ViewColumn<T>[], rows: readonly T[], empty: string): string {
-  if (rows.length === 0) return empty;
-  const cells = rows.map((r) => cols.map((c) => cell((c.table ?? c.csv)(r))));
-  const widths = cols.map((c, i) => Math.max(width(c.title), ...cells.map((row) => width(row[i]!))));
-  const line = (xs: string[]) =>
-    xs.map((t, i) => (cols[i]!.right ? ' '.repeat(widths[i]! - width(t)) + t : t + ' '.repeat(widths[i]! - width(t)))).join('  ').trimEnd();
-  return [line(cols.map((c) => c.title)), ...cells.map(line)].join('\n');
+  return rows.length === 0 ? empty : plainTable(cols.map((c) => ({ title: c.title, right: c.right, get: c.table ?? c.csv })), rows);
 }
 
 export function csvRows<T>(cols: readonly ViewColumn<T>[], rows: readonly T[]): string {
-  const lines = [cols.map((c) => csvField(c.key)).join(',')];
-  for (const r of rows) lines.push(cols.map((c) => csvField(c.csv(r))).join(','));
-  return lines.join('\r\n');
+  return formatCsvRows(cols.map((c): [string, (r: T) => string] => [c.key, c.csv]), rows);
 }
 
 /** A list of records in any format. */
 export function formatRows<T>(rows: readonly T[], cols: readonly ViewColumn<T>[], format: OutputFormat, empty: string): string {
-  switch (format) {
-    case 'json':
-      return JSON.stringify(rows, null, 2);
-    case 'ndjson':
-      return rows.map((r) => JSON.stringify(r)).join('\n');
-    case 'csv':
-      return csvRows(cols, rows);
-    case 'table':
-      return textTable(cols, rows, empty);
-    default:
-      throw new PoolwatchError('PW_ERR_USAGE', `unknown output format "${String(format)}" (${OUTPUT_FORMATS.join(', ')})`);
-  }
+  return formatList(rows, format, cols.map((c): [string, (r: T) => string] => [c.key, c.csv]), cols.map((c) => ({ title: c.title, right: c.right, get: c.table ?? c.csv })), empty);
 }
 
 const num = (n: number | null) => (n === null ? '' : String(n));
