@@ -264,7 +264,7 @@ describe('report orgs', () => {
     const db = openDatabase(path, { readonly: true });
     const orgs = loadOrgFiles([orgFile]);
     const all = queryOrgs(db, orgs);
-    expect(all).toEqual([
+    expect(all).toMatchObject([
       {
         org: 'School', sector: 'school', contact: 'head@school.example', sources: ['10.0.0.2', '2001:db8::7'], openCases: 2, mining: 2, cryptoP2p: 0, suspect: 0,
         coins: ['btc', 'xmr'], pools: ['203.0.113.5:3333', '203.0.113.9:4444'], flows: 2, packets: 4, bytes: 1500,
@@ -281,6 +281,11 @@ describe('report orgs', () => {
         firstSeen: '2024-05-01T12:00:00.000Z', lastSeen: '2024-05-01T12:00:01.000Z',
       },
     ]);
+    // Traffic: the rows' bytes spread over their intervals, inside the window the rows span
+    // (12:00:00 to 13:00:01); all of School's 1,500 bytes fall in the 12:00 hour.
+    expect(all[0]!.averageBps).toBeCloseTo((1500 * 8) / 3601, 3);
+    expect(all[0]!.peakHourBps).toBeCloseTo((1500 * 8) / 3600, 3);
+    expect(all.map((r) => r.hashrateMethods.shares + r.hashrateMethods.reported + r.hashrateMethods.none)).toEqual([2, 1, 1]);
     expect(queryOrgs(db, orgs, { category: 'mining' }).map((r) => r.org)).toEqual(['School', UNKNOWN_ORG]);
     expect(queryOrgs(db, orgs, { since: new Date(Date.UTC(2024, 4, 1, 12, 30)) }).map((r) => r.org)).toEqual(['Cafe']);
     expect(queryOrgs(db, orgs, { until: new Date(Date.UTC(2024, 4, 1, 12, 0, 4)) }).map((r) => [r.org, r.sources])).toEqual([
@@ -291,12 +296,12 @@ describe('report orgs', () => {
     expect(queryOrgs(db, new OrgMap()).map((r) => [r.org, r.sources.length])).toEqual([[UNKNOWN_ORG, 4]]);
 
     const csv = formatOrgs(all, 'csv').split('\r\n');
-    expect(csv[0]).toBe('org,sector,contact,sources,openCases,mining,cryptoP2p,suspect,coins,pools,flows,packets,bytes,firstSeen,lastSeen');
-    expect(csv[1]).toBe('School,school,head@school.example,"10.0.0.2;2001:db8::7",2,2,0,0,"btc;xmr","203.0.113.5:3333;203.0.113.9:4444",2,4,1500,2024-05-01T12:00:00.000Z,2024-05-01T12:00:20.000Z');
+    expect(csv[0]).toBe('org,sector,contact,sources,openCases,mining,cryptoP2p,suspect,coins,pools,flows,packets,bytes,firstSeen,lastSeen,hashrate,averageBps,peakHourBps');
+    expect(csv[1]).toBe(`School,school,head@school.example,"10.0.0.2;2001:db8::7",2,2,0,0,"btc;xmr","203.0.113.5:3333;203.0.113.9:4444",2,4,1500,2024-05-01T12:00:00.000Z,2024-05-01T12:00:20.000Z,${all[0]!.hashrate},3,3`);
     expect(formatOrgs(all, 'ndjson').split('\n').map((l) => JSON.parse(l).org)).toEqual(['School', 'Cafe', UNKNOWN_ORG]);
     expect(JSON.parse(formatOrgs(all, 'json'))).toEqual(all);
     const table = formatOrgs(all, 'table').split('\n');
-    expect(table[0]).toMatch(/^ORGANISATION +SECTOR +CONTACT +SOURCES +OPEN CASES +ADDRESSES +COINS +POOLS +FLOWS +BYTES +FIRST SEEN +LAST SEEN$/);
+    expect(table[0]).toMatch(/^ORGANISATION +SECTOR +CONTACT +SOURCES +OPEN CASES +ADDRESSES +COINS +POOLS +FLOWS +BYTES +FIRST SEEN +LAST SEEN +HASH RATE +AVG +PEAK HOUR$/);
     expect(table[1]).toMatch(/^School +school +head@school.example +2 +2 +10.0.0.2,2001:db8::7 +btc,xmr /);
     expect(formatOrgs([], 'table')).toBe('no flagged sources');
     expect(formatOrgs([], 'ndjson')).toBe('');

@@ -38,6 +38,9 @@ import { humanBytes, poolEndpoint, type OutputFormat } from './format.js';
 import { formatList, shortTime, type TextColumn } from './render.js';
 import { cmp, compareIp } from './ipsort.js';
 import { querySources, type QueryOptions } from './query.js';
+import { humanBitrate, humanHashrate, type HashrateMethod } from './hashrate.js';
+import { groupHashrate, loadViewData, type ViewCategory, type ViewRow } from './views.js';
+import { trafficFigures } from './views-traffic.js';
 
 export interface Organisation {
   name: string;
@@ -262,6 +265,9 @@ function checkText(v: string, what: string, fail: (msg: string) => never): strin
 // ------------------------------------------------------------------------------ report orgs
 
 /** One organisation's share of the flagged sources. */
+/** The rates of an organisation's traffic and mining. */
+type OrgRates = Pick<OrgRecord, 'hashrate' | 'hashrateMethods' | 'averageBps' | 'peakHourBps'>;
+
 export interface OrgRecord {
   /** The organisation's name, or "unknown" for sources outside every range. */
   org: string;
@@ -284,6 +290,12 @@ export interface OrgRecord {
   /** ISO 8601 UTC with milliseconds. */
   firstSeen: string;
   lastSeen: string;
+  /** Sum of the sources' estimated hash rates (H/s; see report sources), and how many sources each method gave. */
+  hashrate: number;
+  hashrateMethods: Record<HashrateMethod, number>;
+  /** Pool traffic as bits per second: over the whole window, and in the busiest hour; null without a window. */
+  averageBps: number | null;
+  peakHourBps: number | null;
 }
 
 /**
@@ -293,7 +305,7 @@ export interface OrgRecord {
 export function queryOrgs(db: Database, orgs: OrgMap, opts: QueryOptions = {}): OrgRecord[] {
   const sources = querySources(db, opts);
   const open = new Set(guard(db, () => db.prepare(`SELECT src FROM cases WHERE state != 'cleared'`).pluck().all() as string[]));
-  const by = new Map<string, OrgRecord & { coinSet: Set<string>; poolSet: Set<string> }>();
+  const by = new Map<string, Omit<OrgRecord, keyof OrgRates> & { coinSet: Set<string>; poolSet: Set<string> }>();
   for (const s of sources) {
     const org = orgs.lookup(s.src);
     const name = org?.name ?? UNKNOWN_ORG;
@@ -319,8 +331,23 @@ export function queryOrgs(db: Database, orgs: OrgMap, opts: QueryOptions = {}): 
     if (s.firstSeen < r.firstSeen) r.firstSeen = s.firstSeen;
     if (s.lastSeen > r.lastSeen) r.lastSeen = s.lastSeen;
   }
+  // Hash rate and traffic per organisation, from the same rows the views use.
+  const data = loadViewData(db, { runId: opts.runId, since: opts.since, until: opts.until, category: (opts.category ?? 'all') as ViewCategory });
+  const rowsByOrg = new Map<string, ViewRow[]>();
+  for (const row of data.rows) {
+    const name = orgs.lookup(row.src)?.name ?? UNKNOWN_ORG;
+    const list = rowsByOrg.get(name);
+    if (list === undefined) rowsByOrg.set(name, [row]);
+    else list.push(row);
+  }
+  const rates = (name: string): OrgRates => {
+    const rows = rowsByOrg.get(name) ?? [];
+    const hr = groupHashrate(rows);
+    const t = data.window === null || rows.length === 0 ? null : trafficFigures(rows.map((r) => ({ start: r.firstSeen, end: r.lastSeen, bytes: r.bytes })), data.window);
+    return { hashrate: hr.hashrate, hashrateMethods: hr.methods, averageBps: t?.averageBps ?? null, peakHourBps: t?.peakHourBps ?? null };
+  };
   return [...by.values()]
-    .map(({ coinSet, poolSet, ...r }) => ({ ...r, sources: r.sources.sort(compareIp), coins: [...coinSet].sort(cmp), pools: [...poolSet].sort(cmp) }))
+    .map(({ coinSet, poolSet, ...r }) => ({ ...r, sources: r.sources.sort(compareIp), coins: [...coinSet].sort(cmp), pools: [...poolSet].sort(cmp), ...rates(r.org) }))
     .sort((a, b) => b.bytes - a.bytes || cmp(a.org, b.org));
 }
 
@@ -340,6 +367,9 @@ const ORG_CSV: readonly [string, (r: OrgRecord) => string][] = [
   ['bytes', (r) => String(r.bytes)],
   ['firstSeen', (r) => r.firstSeen],
   ['lastSeen', (r) => r.lastSeen],
+  ['hashrate', (r) => String(r.hashrate)],
+  ['averageBps', (r) => (r.averageBps === null ? '' : String(Math.round(r.averageBps)))],
+  ['peakHourBps', (r) => (r.peakHourBps === null ? '' : String(Math.round(r.peakHourBps)))],
 ];
 
 const ORG_TABLE: readonly TextColumn<OrgRecord>[] = [
@@ -355,6 +385,9 @@ const ORG_TABLE: readonly TextColumn<OrgRecord>[] = [
   { title: 'BYTES', right: true, get: (r) => humanBytes(r.bytes) },
   { title: 'FIRST SEEN', get: (r) => shortTime(r.firstSeen) },
   { title: 'LAST SEEN', get: (r) => shortTime(r.lastSeen) },
+  { title: 'HASH RATE', right: true, get: (r) => humanHashrate(r.hashrate) },
+  { title: 'AVG', right: true, get: (r) => humanBitrate(r.averageBps) },
+  { title: 'PEAK HOUR', right: true, get: (r) => humanBitrate(r.peakHourBps) },
 ];
 
 /** Render `report orgs` like `report`: no final line break; ndjson of nothing is ''. */
