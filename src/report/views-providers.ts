@@ -1,12 +1,12 @@
 /**
  * Organisations and cases, for the report views and the HTML report. They are owned by
  * src/report/orgs.ts (`loadOrgMap(config)`) and src/report/cases.ts (`listCases(db)`); the views
- * only need the small shapes below, so they take them as optional providers. `loadProviders`
- * picks those modules up when they are there and leaves the sections empty ("no organisations
- * configured", "no cases") when they are not.
+ * only need the small shapes below, so tests can hand them their own.
  */
 import type { Config } from '../config.js';
+import { listCases } from './cases.js';
 import type { Database } from './db.js';
+import { loadOrgMap } from './orgs.js';
 
 /** What the views need to know about an organisation. */
 export interface OrgInfo {
@@ -44,46 +44,14 @@ export interface ReportProviders {
 
 export const NO_PROVIDERS: ReportProviders = { orgs: null, cases: null };
 
-/** A module that may not exist yet; any other failure (a bad configuration) is the caller's. */
-async function optionalModule(name: string): Promise<Record<string, unknown> | null> {
-  // A computed specifier: TypeScript does not insist that the file exists at build time.
-  const url = new URL(`./${name}.js`, import.meta.url).href;
-  try {
-    return (await import(url)) as Record<string, unknown>;
-  } catch (e) {
-    const code = (e as { code?: unknown }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(`${name}.js`)) return null;
-    throw e;
-  }
-}
-
-/**
- * Organisation map and cases from src/report/orgs.ts and src/report/cases.ts when present.
- * `config` null: organisations are not looked up.
- */
+/** Organisation map (`config` null: not looked up) and cases, for the views. */
 export async function loadProviders(config: Config | null, db: Database): Promise<ReportProviders> {
-  let orgs: OrgLookup | null = null;
-  let cases: CaseRow[] | null = null;
-  const orgMod = config === null ? null : await optionalModule('orgs');
-  if (orgMod !== null && typeof orgMod.loadOrgMap === 'function') {
-    const map = (orgMod.loadOrgMap as (c: Config) => unknown)(config!);
-    // An empty map (no `organisations.files`) is "no organisations configured".
-    if (isLookup(map) && (map as { size?: unknown }).size !== 0) orgs = map;
-  }
-  const caseMod = await optionalModule('cases');
-  if (caseMod !== null && typeof caseMod.listCases === 'function') {
-    const rows = (caseMod.listCases as (d: Database) => unknown)(db);
-    if (Array.isArray(rows)) cases = rows.filter(isCase);
-  }
-  return { orgs, cases };
-}
-
-function isLookup(v: unknown): v is OrgLookup {
-  return typeof v === 'object' && v !== null && typeof (v as { lookup?: unknown }).lookup === 'function';
-}
-
-function isCase(v: unknown): v is CaseRow {
-  return typeof v === 'object' && v !== null && typeof (v as { src?: unknown }).src === 'string';
+  const map = config === null ? null : loadOrgMap(config);
+  // An empty map (no `organisations.files`) is "no organisations configured".
+  const orgs = map !== null && map.size > 0 ? map : null;
+  // A database from before cases existed (opened read-only, so not migrated) has no cases table.
+  const hasCases = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cases'`).get() !== undefined;
+  return { orgs, cases: hasCases ? listCases(db) : null };
 }
 
 /** Name of a case's organisation, whatever shape it has. */
