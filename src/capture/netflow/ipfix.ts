@@ -4,9 +4,9 @@
  * (field count 0), one id at a time or all at once (§8.1).
  */
 import { fail } from './state.js';
-import { compileTemplate, withdrawAll, withdrawTemplate, type FieldSpecs } from './templates.js';
+import { withdrawAll, withdrawTemplate } from './templates.js';
 import { u16, u32 } from './read.js';
-import { dataSet, installTemplate, type Msg } from './sets.js';
+import { dataSet, learnTemplate, type Msg } from './sets.js';
 import { trackSequence, WINDOW_IPFIX } from './sequence.js';
 
 export const IPFIX_HEADER = 16;
@@ -15,7 +15,6 @@ export function ipfixDomain(b: Uint8Array, start: number): number {
   return u32(b, start + 12);
 }
 
-const specs: FieldSpecs = { start: 0, end: 0 };
 
 export function decodeIpfix(b: Uint8Array, start: number, end: number, m: Msg): void {
   const dom = m.dom;
@@ -91,14 +90,8 @@ function templates(b: Uint8Array, p: number, end: number, m: Msg): void {
       fail(m.run, m.dom, p - m.base, `template id ${id} is reserved (templates are 256 and up)`);
       return;
     }
-    const plan = compileTemplate(b, p + 4, end, count, 0, true, specs);
-    if (typeof plan === 'string') {
-      fail(m.run, m.dom, p - m.base, `template ${id}: ${plan}`);
-      if (specs.end < 0) return;
-    } else {
-      installTemplate(m, id, false, plan);
-    }
-    p = specs.end;
+    p = learnTemplate(m, b, p, p + 4, end, id, false, count, 0, true);
+    if (p < 0) return;
   }
 }
 
@@ -124,13 +117,7 @@ function optionsTemplates(b: Uint8Array, p: number, end: number, m: Msg): void {
       fail(m.run, m.dom, p + 4 - m.base, `options template ${id}: scope field count ${scope} exceeds its field count ${count}`);
       return;
     }
-    const plan = compileTemplate(b, p + 6, end, count, scope, true, specs);
-    if (typeof plan === 'string') {
-      fail(m.run, m.dom, p - m.base, `options template ${id}: ${plan}`);
-      if (specs.end < 0) return;
-    } else {
-      installTemplate(m, id, true, plan);
-    }
-    p = specs.end;
+    p = learnTemplate(m, b, p, p + 6, end, id, true, count, scope, true);
+    if (p < 0) return;
   }
 }

@@ -4,8 +4,8 @@
  */
 import { addPending, drainPending } from './pending.js';
 import { decodeDataSet } from './records.js';
-import type { DecoderLimits, DomainState, ExporterState, Header, Run, Template } from './state.js';
-import { findTemplate, storeTemplate } from './templates.js';
+import { fail, type DecoderLimits, type DomainState, type ExporterState, type Header, type Run, type Template } from './state.js';
+import { compileTemplate, findTemplate, storeTemplate, type FieldSpecs } from './templates.js';
 
 /** One datagram being decoded. */
 export interface Msg {
@@ -32,4 +32,33 @@ export function dataSet(m: Msg, id: number, b: Uint8Array, body: number, end: nu
 export function installTemplate(m: Msg, id: number, options: boolean, plan: Omit<Template, 'key' | 'id' | 'dom' | 'options'>): void {
   const t = storeTemplate(m.exp, m.dom, id, options, plan, m.limits.maxTemplatesPerExporter);
   drainPending(m.exp, t, m.run);
+}
+
+const specs: FieldSpecs = { start: 0, end: 0 };
+
+/**
+ * One (options) template record of a v9 flowset or IPFIX set, whose field specifiers start at
+ * `fields`: compiled and installed, or counted as an error naming the record at `at`. Returns where
+ * the next record starts, or -1 when the lengths leave no way to find it.
+ */
+export function learnTemplate(
+  m: Msg,
+  b: Uint8Array,
+  at: number,
+  fields: number,
+  end: number,
+  id: number,
+  options: boolean,
+  count: number,
+  scopeCount: number,
+  ipfix: boolean,
+): number {
+  const plan = compileTemplate(b, fields, end, count, scopeCount, ipfix, specs);
+  if (typeof plan === 'string') {
+    fail(m.run, m.dom, at - m.base, `${options ? 'options template' : 'template'} ${id}: ${plan}`);
+    if (specs.end < 0) return -1;
+  } else {
+    installTemplate(m, id, options, plan);
+  }
+  return specs.end;
 }

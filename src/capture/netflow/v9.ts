@@ -4,9 +4,8 @@
  * datagram is the message.
  */
 import { fail } from './state.js';
-import { compileTemplate, type FieldSpecs } from './templates.js';
 import { u16, u32 } from './read.js';
-import { dataSet, installTemplate, type Msg } from './sets.js';
+import { dataSet, learnTemplate, type Msg } from './sets.js';
 import { trackSequence, WINDOW_V9 } from './sequence.js';
 
 export const V9_HEADER = 20;
@@ -16,7 +15,6 @@ export function v9Domain(b: Uint8Array, start: number): number {
   return u32(b, start + 16);
 }
 
-const specs: FieldSpecs = { start: 0, end: 0 };
 
 export function decodeV9(b: Uint8Array, start: number, end: number, m: Msg): void {
   const dom = m.dom;
@@ -55,14 +53,8 @@ function templates(b: Uint8Array, p: number, end: number, m: Msg): void {
       if (id !== 0 || count !== 0) fail(m.run, m.dom, p - m.base, `template id ${id} is reserved (data templates are 256 and up)`);
       return;
     }
-    const plan = compileTemplate(b, p + 4, end, count, 0, false, specs);
-    if (typeof plan === 'string') {
-      fail(m.run, m.dom, p - m.base, `template ${id}: ${plan}`);
-      if (specs.end < 0) return;
-    } else {
-      installTemplate(m, id, false, plan);
-    }
-    p = specs.end;
+    p = learnTemplate(m, b, p, p + 4, end, id, false, count, 0, false);
+    if (p < 0) return;
   }
 }
 
@@ -82,13 +74,7 @@ function optionsTemplates(b: Uint8Array, p: number, end: number, m: Msg): void {
       fail(m.run, m.dom, p + 2 - m.base, `options template ${id}: scope length ${scopeLen} and option length ${optLen} must be multiples of 4`);
       return;
     }
-    const plan = compileTemplate(b, p + 6, end, (scopeLen + optLen) / 4, scopeLen / 4, false, specs);
-    if (typeof plan === 'string') {
-      fail(m.run, m.dom, p - m.base, `options template ${id}: ${plan}`);
-      if (specs.end < 0) return;
-    } else {
-      installTemplate(m, id, true, plan);
-    }
-    p = specs.end;
+    p = learnTemplate(m, b, p, p + 6, end, id, true, (scopeLen + optLen) / 4, scopeLen / 4, false);
+    if (p < 0) return;
   }
 }
