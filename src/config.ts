@@ -104,11 +104,6 @@ export interface AlertsConfig {
 export interface Config {
   /** Files the settings came from (for messages). */
   source: string;
-  /**
-   * The plain-format local file sources, as paths: what scans loaded before the blacklist was
-   * stored in the database. Kept for callers that read lists straight from files.
-   */
-  blacklistFiles: string[];
   allowFiles: string[];
   blacklist: BlacklistConfig;
   poolPorts: number[];
@@ -172,7 +167,6 @@ export function loadConfig(path: string = DEFAULT_CONFIG_PATH): Config {
   const blacklist = loadBlacklistConfig(d.blacklist ?? {}, base, bad, paths);
   return {
     source: path,
-    blacklistFiles: blacklist.sources.filter((s) => s.kind === 'file' && s.format === 'plain').map((s) => s.location),
     allowFiles: blacklist.allowFiles,
     blacklist,
     poolPorts: ports as number[],

@@ -41,8 +41,6 @@ describe('blacklist configuration', () => {
     expect(c.blacklist.sources[0]).toMatchObject({ maxBytes: 16 * 1024 * 1024, timeoutMs: 30_000, maxShrink: 0.5, refreshMs: 0 });
     expect(c.blacklist.refreshIntervalMs).toBe(6 * 3_600_000);
     expect(c.blacklist.resolve).toEqual({ enabled: true, servers: null, timeoutMs: 5000, tries: 2, concurrency: 16, minTtlMs: 6 * 3_600_000, maxTtlMs: 86_400_000 });
-    // what scans that read files directly still get
-    expect(c.blacklistFiles.map((f) => f.replace(/^.*\/config\//, ''))).toEqual(['blacklist.txt']);
     expect(c.allowFiles.map((f) => f.replace(/^.*\/config\//, ''))).toEqual(['allowlist.txt']);
   });
 
@@ -65,7 +63,6 @@ blacklist:
       { name: 'local', kind: 'file', location: join(dir, 'lists/a.txt'), format: 'domains', refreshMs: 0, maxBytes: 1_048_576, timeoutMs: 10_000, maxShrink: 0.3 },
       { name: 'remote', kind: 'url', location: 'https://lists.example/x.json', format: 'json', refreshMs: 86_400_000, maxBytes: 2048, timeoutMs: 2500, maxShrink: 0.9 },
     ]);
-    expect(c.blacklistFiles).toEqual([join(dir, 'old.txt')]);
     expect(c.blacklist.refreshIntervalMs).toBe(7_200_000);
     expect(c.blacklist.resolve).toMatchObject({ enabled: true, servers: ['127.0.0.1:5353', '192.0.2.53', '[2001:db8::53]:53'], tries: 3, minTtlMs: 600_000, maxTtlMs: 172_800_000 });
   });
