@@ -6,7 +6,6 @@
  */
 import { createReadStream, statSync } from 'node:fs';
 import type { RunBlacklist } from './blacklist/run-list.js';
-import { keepCurrent, openRunBlacklist } from './blacklist/run-list.js';
 import type { PacketView } from './capture/packet.js';
 import { readCaptureStream } from './capture/reader.js';
 import { fileSource } from './capture/sources.js';
@@ -18,9 +17,9 @@ import { decodePacket, formatAddress } from './decode/index.js';
 import { newDecodedPacket, PROTO_UDP } from './decode/types.js';
 import { PoolwatchError, isPoolwatchError } from './errors.js';
 import type { Logger } from './log.js';
-import { openFollowUp } from './report/cases.js';
-import { openDatabase, type Database } from './report/db.js';
-import { finishRun, HitSink, startRun, type RunEnd } from './report/sink.js';
+import type { Database } from './report/db.js';
+import type { HitSink, RunEnd } from './report/sink.js';
+import { openRecording } from './recording.js';
 import { RecordPipeline, type RecordStats } from './rules/flow-records.js';
 import { loadRunOnlyLists } from './scan.js';
 
@@ -59,12 +58,8 @@ export interface FlowRun {
 export async function openFlowRun(req: FlowRunRequest, inputs: string[], follow: boolean): Promise<FlowRun> {
   // Lists first: a bad list file costs no database and no run row.
   const runOnly = loadRunOnlyLists(req.blacklistFiles, req.config, req.log);
-  const db = openDatabase(req.dbPath);
-  // Cases and alerts (src/report/cases.ts): opened from every committed batch, never blocking it.
-  const followUp = openFollowUp(db, req.config, req.log);
-  const list = await openRunBlacklist(db, req.config, runOnly, req.log);
-  const runId = startRun(db, { command: req.command, inputs });
-  const sink = new HitSink(db, runId, { batchSize: req.config.batchSize, onBatch: followUp.onBatch });
+  const run = await openRecording({ dbPath: req.dbPath, config: req.config, command: req.command, log: req.log, inputs, runOnly, follow });
+  const { db, runId, sink, list } = run;
   const pipeline = new RecordPipeline({
     blacklist: list.live,
     poolPorts: new Set(req.config.poolPorts),
@@ -72,8 +67,6 @@ export async function openFlowRun(req: FlowRunRequest, inputs: string[], follow:
     onHit: (hit) => sink.add(hit),
     log: req.log,
   });
-  req.log.info({ version: list.version, entries: list.entries, runId }, 'blacklist loaded');
-  const stopFollowing = follow ? keepCurrent(db, req.config, list, runOnly, req.log) : () => {};
   let closed = false;
   return {
     db,
@@ -84,17 +77,10 @@ export async function openFlowRun(req: FlowRunRequest, inputs: string[], follow:
     async close(end) {
       if (closed) return;
       closed = true;
-      stopFollowing();
       try {
-        pipeline.finish();
+        run.end(() => pipeline.finish(), () => end);
       } finally {
-        try {
-          // Whatever was flagged before a failure is still written.
-          sink.flush();
-          finishRun(db, runId, end);
-        } finally {
-          await followUp.close();
-        }
+        await run.drain();
       }
     },
   };

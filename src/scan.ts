@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { countReports, loadListFile } from './blacklist/formats/index.js';
 import type { LiveBlacklist } from './blacklist/live.js';
-import { keepCurrent, openRunBlacklist, type RunOnlyLists } from './blacklist/run-list.js';
+import type { RunOnlyLists } from './blacklist/run-list.js';
 import type { BlacklistEntry, DomainEntry } from './blacklist/types.js';
 import { readCaptureStream } from './capture/reader.js';
 import { fileSource, interfaceSource, type CaptureSource } from './capture/sources.js';
@@ -10,9 +10,7 @@ import type { Config } from './config.js';
 import { PoolwatchError, isPoolwatchError } from './errors.js';
 import type { Logger } from './log.js';
 import { Pipeline, type RunStats } from './pipeline.js';
-import { openFollowUp } from './report/cases.js';
-import { openDatabase } from './report/db.js';
-import { finishRun, HitSink, startRun } from './report/sink.js';
+import { openRecording } from './recording.js';
 
 export interface ScanRequest {
   inputs: string[];
@@ -105,13 +103,18 @@ function prepare(req: ScanRequest) {
 
 export async function runScan(req: ScanRequest): Promise<ScanResult> {
   const { sources, totalBytes, runOnly } = prepare(req);
-  const db = openDatabase(req.dbPath);
-  // Cases and alerts (src/report/cases.ts): opened from every committed batch, never blocking it.
-  const followUp = openFollowUp(db, req.config, req.log);
-  const list = await openRunBlacklist(db, req.config, runOnly, req.log);
-  const live = list.live;
-  const runId = startRun(db, { command: req.command, inputs: sources.map((s) => s.name) });
-  const sink = new HitSink(db, runId, { batchSize: req.config.batchSize, onBatch: followUp.onBatch });
+  // A capture that runs for days follows the list as it changes; a file replay keeps one version.
+  const run = await openRecording({
+    dbPath: req.dbPath,
+    config: req.config,
+    command: req.command,
+    log: req.log,
+    inputs: sources.map((s) => s.name),
+    runOnly,
+    follow: sources.some((s) => s.kind !== 'file'),
+  });
+  const { db, runId, sink } = run;
+  const live = run.list.live;
   const pipeline = new Pipeline({
     blacklist: live,
     poolPorts: new Set(req.config.poolPorts),
@@ -119,10 +122,7 @@ export async function runScan(req: ScanRequest): Promise<ScanResult> {
     onHit: (hit) => sink.add(hit),
     log: req.log,
   });
-  req.log.info({ version: list.version, entries: list.entries, runId }, 'blacklist loaded');
   req.onLive?.(live);
-  // A capture that runs for days follows the list as it changes; a file replay keeps one version.
-  const stopFollowing = sources.some((s) => s.kind !== 'file') ? keepCurrent(db, req.config, list, runOnly, req.log) : () => {};
 
   let incomplete = false;
   let bytesDone = 0;
@@ -168,20 +168,20 @@ export async function runScan(req: ScanRequest): Promise<ScanResult> {
     status = 'failed';
     throw e;
   } finally {
-    stopFollowing();
-    // Whatever was flagged before a failure is still written.
-    const stats = pipeline.finish();
-    sink.flush();
-    finishRun(db, runId, {
-      packets: stats.packets,
-      bytes: stats.bytes,
-      flows: stats.flows,
-      damaged: stats.inputs.filter((s) => s.damaged !== null).length,
-      status: status === 'ok' && incomplete ? 'incomplete' : status,
-    });
+    const stats = pipeline.stats;
+    run.end(
+      () => pipeline.finish(),
+      () => ({
+        packets: stats.packets,
+        bytes: stats.bytes,
+        flows: stats.flows,
+        damaged: stats.inputs.filter((s) => s.damaged !== null).length,
+        status: status === 'ok' && incomplete ? 'incomplete' : status,
+      }),
+    );
     ended = process.hrtime.bigint();
     // Alerts still queued get at most alerts.drainSeconds; not counted in the analysis time.
-    await followUp.close();
+    await run.drain();
   }
   const seconds = Number(ended - started) / 1e9;
   return { runId, db, stats: pipeline.stats, incomplete, totalBytes, seconds, live };
