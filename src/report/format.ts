@@ -1,5 +1,6 @@
 import { PoolwatchError } from '../errors.js';
 import type { PoolRef, SourceRecord } from './query.js';
+import { shortTime, textTable } from './render.js';
 
 export type OutputFormat = 'json' | 'csv' | 'table' | 'ndjson';
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['json', 'csv', 'table', 'ndjson'];
@@ -101,9 +102,6 @@ function uniqueSorted(xs: string[]): string[] {
 
 // ---------------------------------------------------------------- table
 
-/** Longest cell a table column shows; longer text is cut with an ellipsis (use csv/json for all). */
-const MAX_CELL = 60;
-
 /** What a cell may need to know about the whole table. */
 interface TableContext {
   /** Some record's counts are estimates (sampled flow records). */
@@ -147,14 +145,7 @@ function formatTable<R extends SourceRecord>(records: R[], extra: SourceExtras<R
   if (records.length === 0) return 'no mining activity found';
   const t: TableContext = { anyScaled: records.some((r) => r.scaled) };
   const columns: readonly { title: string; right?: boolean; get: (r: R, t: TableContext) => string }[] = [...TABLE_COLUMNS, ...extra];
-  const rows = records.map((r) => columns.map((c) => cell(c.get(r, t))));
-  const widths = columns.map((c, i) => Math.max(width(c.title), ...rows.map((row) => width(row[i]!))));
-  const line = (cells: string[]): string =>
-    cells
-      .map((text, i) => (columns[i]!.right ? padStart(text, widths[i]!) : padEnd(text, widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  const lines = [line(columns.map((c) => c.title)), ...rows.map(line)];
+  const lines = [textTable(columns.map((c) => ({ title: c.title, right: c.right, get: (r: R) => c.get(r, t) })), records)];
   if (t.anyScaled) {
     const rates = [...new Set(records.flatMap((r) => r.samplingRates.filter((n) => n > 1)))].sort((a, b) => a - b);
     lines.push(`${SCALED_MARK} estimated: from sampled flow records, exported counts multiplied by the sampling rate (${rates.map((n) => `1:${n}`).join(', ')})`);
@@ -177,23 +168,9 @@ export function stripControl(s: string): string {
   return s.replace(UNSAFE, '');
 }
 
-function cell(s: string): string {
-  const chars = [...stripControl(s)];
-  return chars.length <= MAX_CELL ? chars.join('') : `${chars.slice(0, MAX_CELL - 1).join('')}…`;
-}
 
-/** Width in code points (good enough: wallets and hosts are ASCII in practice). */
-function width(s: string): number {
-  return [...s].length;
-}
 
-function padEnd(s: string, w: number): string {
-  return s + ' '.repeat(w - width(s));
-}
 
-function padStart(s: string, w: number): string {
-  return ' '.repeat(w - width(s)) + s;
-}
 
 /** 1536 → "1.5 KiB"; below 1 KiB exact bytes. */
 export function humanBytes(n: number): string {
@@ -208,7 +185,3 @@ export function humanBytes(n: number): string {
   return `${v.toFixed(1)} ${units[i]}`;
 }
 
-/** "2024-05-01T12:00:00.123Z" → "2024-05-01 12:00:00Z": seconds are enough on a terminal. */
-function shortTime(iso: string): string {
-  return iso === '' ? '-' : `${iso.slice(0, 10)} ${iso.slice(11, 19)}Z`;
-}
