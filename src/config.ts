@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readTextFile } from './read-text.js';
 import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
@@ -131,12 +131,7 @@ const SERVER_RE = /^(?:\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?|[0-9A-Fa-f:]+|\[[0-9
 
 /** Load and check the YAML configuration; every problem names the file and the key. */
 export function loadConfig(path: string = DEFAULT_CONFIG_PATH): Config {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new PoolwatchError('PW_ERR_IO', `cannot read configuration: ${(e as NodeJS.ErrnoException).code ?? e}`, { file: path });
-  }
+  const text = readTextFile(path, 'configuration');
   let doc: unknown;
   try {
     doc = YAML.parse(text) ?? {};

@@ -12,7 +12,7 @@
  * A bad line never stops the load: public lists are messy and one typo must not disable the rest.
  * It becomes a PW_ERR_LIST_SYNTAX error with file and line, returned beside the good entries.
  */
-import { readFileSync } from 'node:fs';
+import { readTextFile } from '../read-text.js';
 import { PoolwatchError } from '../errors.js';
 import { clearHostBits, formatIPv4, formatIPv6, parseIPv4Bytes, parseIPv6Bytes } from './addr.js';
 import type { BlacklistEntry } from './types.js';
@@ -60,16 +60,14 @@ export function parsePlainList(text: string, source: string): PlainListResult {
   return { entries, errors, warnings };
 }
 
+/** A list file's text. A file that cannot be read is fatal (PW_ERR_IO naming it). */
+export function readListFile(path: string): string {
+  return readTextFile(path, 'list');
+}
+
 /** Read and parse one list file. A file that cannot be read is fatal (PW_ERR_IO naming it). */
 export function loadPlainListFile(path: string): PlainListResult {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code ?? String(e);
-    throw new PoolwatchError('PW_ERR_IO', `cannot read list: ${why}`, { file: path });
-  }
-  return parsePlainList(text, path);
+  return parsePlainList(readListFile(path), path);
 }
 
 /**

@@ -24,7 +24,7 @@
  * (192.0.2.1/24: which network was meant?), the same range twice, one name with two different
  * sectors or contacts, and the name "unknown" (reports use it for addresses outside every range).
  */
-import { readFileSync } from 'node:fs';
+import { readTextFile } from '../read-text.js';
 import YAML from 'yaml';
 import { formatIPv4, formatIPv6, parseIPv4Bytes, parseIPv6Bytes } from '../blacklist/addr.js';
 import { readCsvRecords } from '../blacklist/formats/csv-records.js';
@@ -147,12 +147,7 @@ export function loadOrgMap(config: Config): OrgMap {
 export function loadOrgFiles(files: readonly string[]): OrgMap {
   const map = new OrgMap();
   for (const file of files) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      throw new PoolwatchError('PW_ERR_IO', `cannot read organisations: ${(e as NodeJS.ErrnoException).code ?? e}`, { file });
-    }
+    const text = readTextFile(file, 'organisations');
     if (/\.csv$/i.test(file)) parseOrgCsv(text, file, map);
     else parseOrgYaml(text, file, map);
   }

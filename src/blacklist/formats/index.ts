@@ -6,8 +6,8 @@
  * item is an error in the result and the rest is read (past 1,000 errors only counted, see
  * collect.ts); entries are kept once per file.
  */
-import { readFileSync } from 'node:fs';
 import { PoolwatchError } from '../../errors.js';
+import { readListFile } from '../plain.js';
 import type { ListFormat, ListParseResult } from '../types.js';
 import { parseAbpList } from './abp.js';
 import { parseCsvList } from './csv.js';
@@ -51,14 +51,7 @@ export function parseList(format: ListFormat, text: string, source: string): Lis
 
 /** Read and parse a list file. A file that cannot be read is fatal (PW_ERR_IO naming it). */
 export function loadListFile(format: ListFormat, path: string): ListParseResult {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code ?? String(e);
-    throw new PoolwatchError('PW_ERR_IO', `cannot read list: ${why}`, { file: path });
-  }
-  return parseList(format, text, path);
+  return parseList(format, readListFile(path), path);
 }
 
 /**
