@@ -4,7 +4,7 @@
  * collector (collect.ts) ends: FlowRecord → RecordPipeline → HitSink, one run row, the same
  * report. `openFlowRun` is the part the three share.
  */
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import type { RunBlacklist } from './blacklist/run-list.js';
 import type { PacketView } from './capture/packet.js';
 import { readCaptureStream } from './capture/reader.js';
@@ -21,7 +21,7 @@ import type { Database } from './report/db.js';
 import type { HitSink, RunEnd } from './report/sink.js';
 import { openRecording } from './recording.js';
 import { RecordPipeline, type RecordStats } from './rules/flow-records.js';
-import { loadRunOnlyLists } from './scan.js';
+import { inputBytes, loadRunOnlyLists } from './scan.js';
 
 /** What every flow run is asked. */
 export interface FlowRunRequest {
@@ -105,22 +105,10 @@ export function periodicFlush(sink: HitSink, log: Logger): () => void {
   };
 }
 
-/** Inputs checked before any work: a missing file is a clear error, not a half-made run. */
+/** Inputs checked before any work; at least one is needed. */
 function checkInputs(inputs: string[]): number {
   if (inputs.length === 0) throw new PoolwatchError('PW_ERR_USAGE', 'nothing to read: name files, or - for standard input');
-  let total = 0;
-  for (const input of inputs) {
-    if (input === '-') continue;
-    let st;
-    try {
-      st = statSync(input);
-    } catch (e) {
-      throw new PoolwatchError('PW_ERR_IO', `cannot read input: ${(e as NodeJS.ErrnoException).code ?? e}`, { file: input });
-    }
-    if (!st.isFile() && !st.isFIFO()) throw new PoolwatchError('PW_ERR_IO', 'input is not a file', { file: input });
-    total += st.size;
-  }
-  return total;
+  return inputBytes(inputs);
 }
 
 /** Decode errors logged one by one per run; the rest are counted (decoder totals, exporters). */

@@ -77,23 +77,31 @@ export function loadRunOnlyLists(blacklistFiles: string[], config: Config, log: 
   return { addresses: entries, domains, allow };
 }
 
+/**
+ * Input files checked before any work (a missing file is a clear error, not a half-made run);
+ * their total size, for progress. "-" (standard input) has no size.
+ */
+export function inputBytes(inputs: readonly string[]): number {
+  let total = 0;
+  for (const input of inputs) {
+    if (input === '-') continue;
+    let st;
+    try {
+      st = statSync(input);
+    } catch (e) {
+      throw new PoolwatchError('PW_ERR_IO', `cannot read input: ${(e as NodeJS.ErrnoException).code ?? e}`, { file: input });
+    }
+    if (!st.isFile() && !st.isFIFO()) throw new PoolwatchError('PW_ERR_IO', 'input is not a file', { file: input });
+    total += st.size;
+  }
+  return total;
+}
+
 /** Everything the run needs, checked before the first packet: a bad argument costs no work. */
 function prepare(req: ScanRequest) {
   const sources: CaptureSource[] = [];
-  let totalBytes = 0;
-  for (const input of req.inputs) {
-    if (input !== '-') {
-      let st;
-      try {
-        st = statSync(input);
-      } catch (e) {
-        throw new PoolwatchError('PW_ERR_IO', `cannot read input: ${(e as NodeJS.ErrnoException).code ?? e}`, { file: input });
-      }
-      if (!st.isFile() && !st.isFIFO()) throw new PoolwatchError('PW_ERR_IO', 'input is not a file', { file: input });
-      totalBytes += st.size;
-    }
-    sources.push(fileSource(input));
-  }
+  const totalBytes = inputBytes(req.inputs);
+  for (const input of req.inputs) sources.push(fileSource(input));
   if (req.iface !== undefined) sources.push(interfaceSource(req.iface, req.bpf));
   if (sources.length === 0) throw new PoolwatchError('PW_ERR_USAGE', 'nothing to scan: name capture files, - for standard input, or --interface');
 
