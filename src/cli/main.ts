@@ -3,7 +3,7 @@ import { loadConfig, DEFAULT_CONFIG_PATH } from '../config.js';
 import { isPoolwatchError } from '../errors.js';
 import { log } from '../log.js';
 import { formatSources, OUTPUT_FORMATS, type OutputFormat } from '../report/format.js';
-import { querySources } from '../report/query.js';
+import { countSources, querySources } from '../report/query.js';
 import { runScan } from '../scan.js';
 import { progressMeter, type Progress } from './progress.js';
 import { registerBlacklistCommands } from './blacklist.js';
@@ -106,7 +106,8 @@ Examples:
       }).finally(() => meter?.done());
       meter = null;
       const s = result.stats;
-      const records = querySources(result.db, { runId: result.runId });
+      // A quiet run only logs the count: building every record would cost seconds on a big run.
+      const records = o.quiet ? null : querySources(result.db, { runId: result.runId });
       log.info(
         {
           runId: result.runId,
@@ -115,7 +116,7 @@ Examples:
           flows: s.flows,
           flowsEvicted: s.flowsEvicted,
           flaggedFlows: s.flaggedFlows,
-          sourcesFlagged: records.length,
+          sourcesFlagged: records?.length ?? countSources(result.db, result.runId),
           dnsLearned: s.dnsLearned,
           skipped: { notIp: s.notIp, unsupportedLink: s.unsupportedLink, truncated: s.truncated, malformed: s.malformed, laterFragments: s.laterFragments },
           damagedInputs: s.inputs.filter((i) => i.damaged).map((i) => i.input),
@@ -124,7 +125,7 @@ Examples:
         },
         'scan finished',
       );
-      if (!o.quiet) printReport(formatSources(records, o.format as OutputFormat));
+      if (records !== null) printReport(formatSources(records, o.format as OutputFormat));
       result.db.close();
       if (result.incomplete) code = EXIT_INCOMPLETE;
     });

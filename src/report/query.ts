@@ -130,6 +130,11 @@ interface Acc {
 
 const CATEGORIES: readonly string[] = CATEGORY_STRENGTH;
 
+/** How many distinct sources a run flagged: what the end-of-scan log needs, without building records. */
+export function countSources(db: Database, runId: number): number {
+  return guard(db, () => (db.prepare('SELECT count(DISTINCT src) AS n FROM hits WHERE run_id = ?').get(runId) as { n: number }).n);
+}
+
 /**
  * One record per source address, aggregated over its hits rows (optionally filtered), sorted by
  * bytes descending, then src ascending (IPv4 before IPv6, numerically).
