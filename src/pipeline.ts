@@ -180,10 +180,11 @@ export class Pipeline {
    */
   private flowStarted(flow: Flow): void {
     const bl = this.opts.blacklist;
-    let m = bl.matchAddress(flow.bRaw, flow.ipVersion, flow.bPort, flow.firstSeen);
+    const table = this.table;
+    let m = bl.matchAddress(table.addressBytes(flow, 2), flow.ipVersion, flow.bPort, flow.firstSeen);
     if (m !== null) flow.blacklistSide = 2;
     else {
-      m = bl.matchAddress(flow.aRaw, flow.ipVersion, flow.aPort, flow.firstSeen);
+      m = bl.matchAddress(table.addressBytes(flow, 1), flow.ipVersion, flow.aPort, flow.firstSeen);
       if (m !== null) flow.blacklistSide = 1;
     }
     if (m === null) return;
@@ -202,8 +203,8 @@ export class Pipeline {
     this.stats.flaggedFlows++;
     const minerIsA = decideMinerSide(flow, this.opts.poolPorts).side === 1;
     this.opts.onHit({
-      src: minerIsA ? flow.aAddr : flow.bAddr,
-      poolIp: minerIsA ? flow.bAddr : flow.aAddr,
+      src: this.table.address(flow, minerIsA ? 1 : 2),
+      poolIp: this.table.address(flow, minerIsA ? 2 : 1),
       poolPort: minerIsA ? flow.bPort : flow.aPort,
       proto: flow.proto,
       category: f.category,

@@ -7,11 +7,10 @@ import type { Findings } from '../rules/types.js';
  */
 export interface Flow {
   id: number;
+  /** Where the flow table keeps this flow's addresses and bookkeeping (FlowTable.address). */
+  slot: number;
   ipVersion: 4 | 6;
   proto: number;
-  /** Address strings are built once per flow, never per packet. */
-  aAddr: string;
-  bAddr: string;
   aPort: number;
   bPort: number;
   /** Microseconds since epoch. */
@@ -23,6 +22,10 @@ export interface Flow {
   bytesBA: number;
   /** Which side sent a bare SYN (no ACK): 0 unseen, 1 side A, 2 side B. */
   synFrom: 0 | 1 | 2;
+  /** TCP teardown seen: FIN from A (1), FIN from B (2), both or RST: closed (4). */
+  closeState: number;
+  /** When the flow closed (µs), while it lingers. */
+  closedAt: number;
   /** Name of the input (file, "-", interface) the flow was seen in. */
   input: string;
   /** What the rules found so far; created lazily by the rules, null while nothing is known. */
@@ -34,14 +37,6 @@ export interface Flow {
   /** Side whose address is in the blacklist: 0 none, 1 side A, 2 side B. Looked up once per flow. */
   blacklistSide: 0 | 1 | 2;
 
-  // Flow-table bookkeeping: raw addresses for key comparison without strings, hash chain and
-  // the idle list (least recently seen first) that makes expiry and eviction O(1).
-  aRaw: Uint8Array;
-  bRaw: Uint8Array;
-  hash: number;
-  hashNext: Flow | null;
-  idlePrev: Flow | null;
-  idleNext: Flow | null;
   /** Start of the current active-timeout period (µs); counters restart when a period is reported. */
   periodStart: number;
 }

@@ -33,15 +33,18 @@ interface Pending {
 export interface SessionState {
   /** Dialect established by a strong message, e.g. 'ethereum-stratum' once its subscribe is seen. */
   dialect: Evidence | null;
-  /** Requests sent by each direction that are still unanswered, keyed by id. */
-  pending: [Map<unknown, Pending>, Map<unknown, Pending>];
+  /**
+   * Requests sent by each direction that are still unanswered, keyed by id. Made at the first
+   * request: most flows carry none, and a tap holds hundreds of thousands of flows.
+   */
+  pending: [Map<unknown, Pending> | null, Map<unknown, Pending> | null];
 }
 
 /** Unanswered requests kept per direction; the oldest is forgotten first. */
 export const MAX_PENDING = 64;
 
 export function newSession(): SessionState {
-  return { dialect: null, pending: [new Map(), new Map()] };
+  return { dialect: null, pending: [null, null] };
 }
 
 function usableId(id: unknown): boolean {
@@ -51,7 +54,7 @@ function usableId(id: unknown): boolean {
 /** Remember that `dir` sent request `id` of this kind. Notifications (no id) are not answered. */
 export function trackRequest(s: SessionState, dir: Direction, id: unknown, kind: PendingKind): void {
   if (!usableId(id)) return;
-  const m = s.pending[dir];
+  const m = (s.pending[dir] ??= new Map());
   const p = m.get(id);
   if (p !== undefined && p.kind === kind) {
     if (p.n < MAX_PENDING) p.n++;
@@ -68,6 +71,7 @@ export function trackRequest(s: SessionState, dir: Direction, id: unknown, kind:
 export function takeAnswer(s: SessionState, dir: Direction, id: unknown): PendingKind | null {
   if (!usableId(id)) return null;
   const m = s.pending[dir === 0 ? 1 : 0];
+  if (m === null) return null;
   const p = m.get(id);
   if (p === undefined) return null;
   if (--p.n <= 0) m.delete(id);
