@@ -61,10 +61,13 @@ const httpTo = (host: string): Say[] => [
   { from: 's', text: 'HTTP/1.1 200 OK\r\nContent-Type: application/javascript\r\nContent-Length: 5\r\n\r\nvar x' },
 ];
 
-/** Run packets through one Pipeline; `before(i)` runs before packet i (to swap lists mid-stream). */
-function pipe(packets: TestPacket[], live: LiveBlacklist, before?: (i: number) => void) {
+/**
+ * Run packets through one Pipeline; `before(i)` runs before packet i (to swap lists mid-stream).
+ * With `shard`, the pipeline is one worker of scan --workers and keeps only its share.
+ */
+function pipe(packets: TestPacket[], live: LiveBlacklist, before?: (i: number) => void, shard?: { index: number; count: number }) {
   const hits: FlowHit[] = [];
-  const p = new Pipeline({ blacklist: live, poolPorts: DEFAULT_POOL_PORTS, flows: DEFAULT_FLOW_OPTIONS, onHit: (h) => hits.push(h), log: silent });
+  const p = new Pipeline({ blacklist: live, poolPorts: DEFAULT_POOL_PORTS, flows: DEFAULT_FLOW_OPTIONS, onHit: (h) => hits.push(h), log: silent, shard });
   p.beginInput('test.pcap', 'pcap');
   packets.forEach((pk, i) => {
     before?.(i);
@@ -103,6 +106,26 @@ describe('passive DNS through the Pipeline', () => {
     expect(hits.map(brief)).toEqual([
       { src: '2001:db8:1::10', poolIp: '2001:db8:77::1', poolPort: 14444, evidence: ['dns'], blacklistEntry: 'pool.example', blacklistVersion: 3, poolHost: 'edge.pool.example' },
     ]);
+  });
+
+  it('split over workers (scan --workers), a customer\'s DNS answers and its connections meet in one worker: the same hits', () => {
+    const packets = byTime(
+      ...Array.from({ length: 12 }, (_, i) => [dnsUdp(dnsAnswer(`n${i}.pool.example`, [], [`198.51.100.${100 + i}`]), T0 + i, `10.9.1.${i}`)]),
+      ...Array.from({ length: 12 }, (_, i) => tcpConv(opaque, `10.9.1.${i}`, 50000 + i, `198.51.100.${100 + i}`, 443, T0 + SEC + i)),
+      tcpConv(opaque, CLIENT, 50123, '192.0.2.80', 443, T0 + SEC),
+    );
+    const whole = pipe(packets, list());
+    expect(whole.hits.length).toBe(12);
+    for (const count of [2, 3]) {
+      const parts = Array.from({ length: count }, (_, index) => pipe(packets, list(), undefined, { index, count }));
+      const key = (h: FlowHit) => `${h.src} ${h.poolIp}:${h.poolPort} ${h.evidence} ${h.packetsUp}/${h.packetsDown}`;
+      expect(parts.flatMap((r) => r.hits.map(key)).sort()).toEqual(whole.hits.map(key).sort());
+      // Every worker got some of the customers, and every packet was counted once.
+      expect(parts.every((r) => r.hits.length > 0)).toBe(true);
+      expect(parts.reduce((n, r) => n + r.stats.packets, 0)).toBe(whole.stats.packets);
+      expect(parts.reduce((n, r) => n + r.stats.flows, 0)).toBe(whole.stats.flows);
+      expect(parts.reduce((n, r) => n + r.stats.dnsLearned, 0)).toBe(12);
+    }
   });
 
   it('DNS over TCP teaches too', () => {
