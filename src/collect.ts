@@ -2,7 +2,9 @@
  * The live collector: UDP sockets receiving NetFlow v5, v9 and IPFIX from routers (told apart by
  * the version field, so one port takes all three), one FlowDecoder for all of them (templates are
  * kept per exporter and domain inside it), records → RecordPipeline → HitSink like every other
- * input. Runs until the stop signal (SIGINT/SIGTERM), then flushes everything.
+ * input. Runs until the stop signal (SIGINT/SIGTERM), then flushes everything; reloads the
+ * configuration and the lists on request (SIGHUP); stops with PW_ERR_DB when hits cannot be
+ * written for good (disk full, read-only database).
  *
  * What it logs (pino JSON on stderr): each exporter when first heard, templates learned (checked
  * twice a second), every `statsIntervalMs` a "collector stats" line (datagrams, records, dropped,
@@ -20,7 +22,9 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { FlowDecoder, type ExporterStats } from './capture/netflow/decoder.js';
 import type { FlowRecord } from './capture/netflow/types.js';
 import { PoolwatchError } from './errors.js';
-import { openFlowRun, periodicFlush, type FlowRunRequest, type FlowRunResult } from './netflow-scan.js';
+import { openFlowRun, type FlowRunRequest, type FlowRunResult } from './netflow-scan.js';
+import { serveReloads, type ReloadRequests } from './reload.js';
+import { isTransientDbError } from './report/db.js';
 
 export interface ListenAddress {
   /** As given, for messages and the run row. */
@@ -51,6 +55,8 @@ export interface CollectRequest extends FlowRunRequest {
   statsIntervalMs: number;
   /** Resolves when the collector should stop. */
   stopSignal: Promise<void>;
+  /** Reload requests (SIGHUP): configuration and lists read again, the list swapped in (src/reload.ts). */
+  reload?: ReloadRequests;
   /** Called once every socket is bound, with the addresses actually bound (port 0 resolved). */
   onListening?: (bound: { listen: string; address: string; port: number }[]) => void;
   /** Called about twice a second (flush the dump, say). */
@@ -156,7 +162,41 @@ export async function runCollect(req: CollectRequest): Promise<CollectResult> {
     throw e;
   }
   const { pipeline, sink } = run;
-  const flush = periodicFlush(sink, log);
+  // Writing hits. A lock held by another process past the busy timeout is ridden out (the hits
+  // stay pending, the next flush writes them). A write that fails for good (disk full, read-only
+  // file or file system, I/O error) stops the collector: nothing of the failed batch is written
+  // (one transaction), the sockets close, the run row is closed 'failed' if it still can be, and
+  // the error (PW_ERR_DB naming the database) ends the command with exit code 2.
+  let fatal: unknown = null;
+  let busyLogged = false;
+  let stopOnFailure!: () => void;
+  const failed = new Promise<void>((resolve) => (stopOnFailure = resolve));
+  const writeFailed = (e: unknown): void => {
+    if (isTransientDbError(e)) {
+      if (!busyLogged) log.warn({ code: (e as PoolwatchError).code, err: (e as Error).message }, `cannot write hits yet, will retry: ${(e as Error).message}`);
+      busyLogged = true;
+      return;
+    }
+    if (fatal !== null) return;
+    fatal = e;
+    log.error(
+      { code: (e as PoolwatchError).code, file: (e as PoolwatchError).context?.file, hitsWritten: sink.written, hitsPending: sink.pendingCount },
+      `cannot write hits, stopping: ${(e as Error).message}`,
+    );
+    stopOnFailure();
+  };
+  sink.onWriteError(writeFailed);
+  const flush = (): void => {
+    if (fatal !== null) return;
+    try {
+      sink.flush();
+      if (busyLogged) log.info({}, 'hits are written again');
+      busyLogged = false;
+    } catch (e) {
+      writeFailed(e);
+    }
+  };
+  const stopReloads = req.reload !== undefined ? serveReloads(req.reload, run.recording, req.config, req.blacklistFiles, log) : () => {};
   const decoder = new FlowDecoder();
   const dump = req.onRecord;
   const seen = new Set<string>();
@@ -185,9 +225,9 @@ export async function runCollect(req: CollectRequest): Promise<CollectResult> {
     try {
       res = decoder.decode(msg, 0, msg.length, exporter, Date.now(), onRecords[i]!);
     } catch (e) {
-      // Only the sink can throw here (a batch write failing, PW_ERR_DB): its hits stay pending and
-      // the next flush retries. A collector must outlive a full disk.
-      if (handlerErrors++ === 0) log.error({ err: (e as Error).message }, `cannot write hits, will retry: ${(e as Error).message}`);
+      // Not a write failure (those go to writeFailed through sink.onWriteError): a bug. One
+      // datagram is lost, the collector goes on; logged once.
+      if (handlerErrors++ === 0) log.error({ exporter, err: (e as Error).message }, `datagram from ${exporter} could not be handled: ${(e as Error).message}`);
       return;
     }
     if (res.error !== null && errorsLogged < MAX_DECODE_ERRORS_LOGGED) {
@@ -232,16 +272,24 @@ export async function runCollect(req: CollectRequest): Promise<CollectResult> {
       }, 500),
       setInterval(() => statsLine('collector stats'), req.statsIntervalMs),
     );
-    await req.stopSignal;
+    await Promise.race([req.stopSignal, failed]);
+    if (fatal !== null) throw fatal;
   } catch (e) {
     status = 'failed';
     throw e;
   } finally {
+    stopReloads();
     for (const t of timers) clearInterval(t);
     stats.kernelDrops = kernelDrops(sockets);
     await closeAll();
     decoder.finish();
-    await run.close({ packets: stats.datagrams, bytes: stats.bytes, flows: decoder.totals.records, damaged: 0, status });
+    try {
+      await run.close({ packets: stats.datagrams, bytes: stats.bytes, flows: decoder.totals.records, damaged: 0, status });
+    } catch (e) {
+      // With a failure already on its way out, this one (most likely the same full disk) is logged.
+      if (fatal === null) throw e;
+      log.warn({ code: (e as PoolwatchError).code }, `closing the run failed too: ${(e as Error).message}`);
+    }
   }
   lastTemplates = logNewTemplates(decoder.exporters(), lastTemplates, log);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;

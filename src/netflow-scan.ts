@@ -19,7 +19,7 @@ import { PoolwatchError, isPoolwatchError } from './errors.js';
 import type { Logger } from './log.js';
 import type { Database } from './report/db.js';
 import type { HitSink, RunEnd } from './report/sink.js';
-import { openRecording } from './recording.js';
+import { openRecording, type RecordingRun } from './recording.js';
 import { RecordPipeline, type RecordStats } from './rules/flow-records.js';
 import { inputBytes, loadRunOnlyLists } from './scan.js';
 
@@ -43,6 +43,8 @@ export interface FlowRun {
   sink: HitSink;
   pipeline: RecordPipeline;
   list: RunBlacklist;
+  /** The recording underneath (reload, for a long-running input). */
+  recording: RecordingRun;
   /**
    * Stop following the list, judge what the rules still hold, write every hit, close the run row;
    * then let queued alerts go out (at most alerts.drainSeconds).
@@ -74,6 +76,7 @@ export async function openFlowRun(req: FlowRunRequest, inputs: string[], follow:
     sink,
     pipeline,
     list,
+    recording: run,
     async close(end) {
       if (closed) return;
       closed = true;

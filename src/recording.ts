@@ -3,12 +3,13 @@
  * (packets or flow records): the database, cases and alerts, the blacklist (stored version plus
  * run-only lists, followed while a long-running input lasts), the run row and the hit sink.
  */
+import { refreshBlacklist } from './blacklist/refresh.js';
 import { keepCurrent, openRunBlacklist, type RunBlacklist, type RunOnlyLists } from './blacklist/run-list.js';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import { openFollowUp } from './report/cases.js';
 import { openDatabase, type Database } from './report/db.js';
-import { finishRun, HitSink, startRun, type RunEnd } from './report/sink.js';
+import { finishRun, HitSink, markInterruptedRuns, startRun, type RunEnd } from './report/sink.js';
 
 export interface RecordingRequest {
   dbPath: string;
@@ -22,6 +23,12 @@ export interface RecordingRequest {
   follow: boolean;
 }
 
+/** What a reload changed in the list in force. */
+export interface ListReload {
+  version: { from: number | null; to: number | null };
+  entries: { from: number; to: number };
+}
+
 export interface RecordingRun {
   db: Database;
   runId: number;
@@ -29,36 +36,81 @@ export interface RecordingRun {
   list: RunBlacklist;
   /**
    * Stop following the list, let the rules end what they still hold (`finishRules`), then write
-   * every hit and close the run row with `summary()` — even when `finishRules` fails: whatever was
-   * flagged before is still written.
+   * every hit and close the run row with `summary()` — even when `finishRules` or the last write
+   * fails: whatever was flagged before is still written, and the row is closed 'failed' if it can
+   * be written at all. The first failure is rethrown.
    */
   end(finishRules: () => void, summary: () => RunEnd): void;
+  /**
+   * Re-read the list sources of `config` (a blacklist refresh: a new stored version), load it with
+   * `runOnly` (--blacklist files and the allow-list, re-read by the caller), and swap it in
+   * between two packets; a long-running input then follows it with `config`'s settings
+   * (refreshInterval). Throws, leaving the list in force, when the refresh or the load fails.
+   */
+  reload(config: Config, runOnly: RunOnlyLists): Promise<ListReload>;
   /** Let queued alerts go out (at most alerts.drainSeconds). */
   drain(): Promise<void>;
 }
 
 export async function openRecording(req: RecordingRequest): Promise<RecordingRun> {
   const db = openDatabase(req.dbPath);
+  // A run left 'running' by a process that is gone (kill -9, a crash) is closed as 'interrupted';
+  // what it committed stays.
+  for (const r of markInterruptedRuns(db)) {
+    req.log.warn(
+      { runId: r.id, pid: r.pid, startedAt: r.startedAt, hits: r.hits },
+      `run ${r.id} (pid ${r.pid}, started ${r.startedAt}) ended without closing (killed?): marked interrupted, its ${r.hits} hit rows kept`,
+    );
+  }
   // Cases and alerts (src/report/cases.ts): opened from every committed batch, never blocking it.
   const followUp = openFollowUp(db, req.config, req.log);
   const list = await openRunBlacklist(db, req.config, req.runOnly, req.log);
   const runId = startRun(db, { command: req.command, inputs: req.inputs });
   const sink = new HitSink(db, runId, { batchSize: req.config.batchSize, onBatch: followUp.onBatch });
   req.log.info({ version: list.version, entries: list.entries, runId }, 'blacklist loaded');
-  const stopFollowing = req.follow ? keepCurrent(db, req.config, list, req.runOnly, req.log) : () => {};
+  const follow = (config: Config, runOnly: RunOnlyLists) => (req.follow ? keepCurrent(db, config, list, runOnly, req.log) : () => {});
+  let stopFollowing = follow(req.config, req.runOnly);
+  let ended = false;
   return {
     db,
     runId,
     sink,
     list,
     end(finishRules, summary) {
+      ended = true;
       stopFollowing();
+      let failure: unknown = null;
       try {
         finishRules();
-      } finally {
-        sink.flush();
-        finishRun(db, runId, summary());
+      } catch (e) {
+        failure = e;
       }
+      try {
+        sink.flush();
+      } catch (e) {
+        failure ??= e;
+      }
+      const s = summary();
+      try {
+        finishRun(db, runId, failure !== null && s.status !== 'failed' ? { ...s, status: 'failed' } : s);
+      } catch (e) {
+        failure ??= e;
+      }
+      if (failure !== null) throw failure;
+    },
+    async reload(config, runOnly) {
+      const before = { version: list.version, entries: list.entries };
+      await refreshBlacklist(db, config, { log: req.log, command: `${req.command} (reload)` });
+      const next = await openRunBlacklist(db, config, runOnly, req.log);
+      if (ended) throw new Error('the run ended during the reload');
+      // One reference assignment between two packets (LiveBlacklist.swap): no packet sees a
+      // half-built or empty list; addresses learned from DNS stay while their name is listed.
+      list.live.swap(next.live.snapshot);
+      list.version = next.version;
+      list.entries = next.entries;
+      stopFollowing();
+      stopFollowing = follow(config, runOnly);
+      return { version: { from: before.version, to: next.version }, entries: { from: before.entries, to: next.entries } };
     },
     drain: () => followUp.close(),
   };

@@ -1,9 +1,7 @@
 import { statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
-import { countReports, loadListFile } from './blacklist/formats/index.js';
+import { loadRunOnlyLists } from './blacklist/run-list.js';
 import type { LiveBlacklist } from './blacklist/live.js';
-import type { RunOnlyLists } from './blacklist/run-list.js';
-import type { BlacklistEntry, DomainEntry } from './blacklist/types.js';
 import { readCaptureStream } from './capture/reader.js';
 import { fileSource, interfaceSource, type CaptureSource } from './capture/sources.js';
 import type { Config } from './config.js';
@@ -11,6 +9,8 @@ import { PoolwatchError, isPoolwatchError } from './errors.js';
 import type { Logger } from './log.js';
 import { Pipeline, type RunStats } from './pipeline.js';
 import { openRecording } from './recording.js';
+import { serveReloads, type ReloadRequests } from './reload.js';
+import { isTransientDbError } from './report/db.js';
 
 export interface ScanRequest {
   inputs: string[];
@@ -27,6 +27,11 @@ export interface ScanRequest {
   onProgress?: (packets: number, bytes: number, totalBytes: number) => void;
   /** Resolves when a live capture should stop (SIGINT/SIGTERM). */
   stopSignal?: Promise<void>;
+  /**
+   * Reload requests (SIGHUP) for a live capture: the configuration and the --blacklist files are
+   * read again and the list swapped in without stopping (src/reload.ts). Ignored for file replays.
+   */
+  reload?: ReloadRequests;
   /**
    * Receives the run's live blacklist before the first packet. Whoever holds it may call
    * `live.swap(snapshot)` at any time (a periodic refresh, a test): the scan uses the new list from
@@ -49,33 +54,11 @@ export interface ScanResult {
   live: LiveBlacklist;
 }
 
-const MAX_LIST_PROBLEMS_LOGGED = 20;
-
 /**
- * The lists that hold for one run only: --blacklist files (addresses and names) and the
- * allow-list. Shared by packet scans, flow scans and the collector.
+ * The lists that hold for one run only (--blacklist files and the allow-list), read into tables
+ * (src/blacklist/run-list.ts). Shared by packet scans, flow scans and the collector.
  */
-export function loadRunOnlyLists(blacklistFiles: string[], config: Config, log: Logger): RunOnlyLists {
-  const entries: BlacklistEntry[] = [];
-  const allow: BlacklistEntry[] = [];
-  const domains: DomainEntry[] = [];
-  const load = (format: 'entries' | 'plain', file: string, into: BlacklistEntry[]) => {
-    const got = loadListFile(format, file);
-    // A list of a million broken lines must not become a million log lines.
-    const problems = got.errors.concat(got.warnings);
-    for (const e of problems.slice(0, MAX_LIST_PROBLEMS_LOGGED)) log.warn({ code: e.code }, e.message);
-    const more = countReports(got.errors) + countReports(got.warnings) - Math.min(problems.length, MAX_LIST_PROBLEMS_LOGGED);
-    if (more > 0) log.warn({ file, problems: more + MAX_LIST_PROBLEMS_LOGGED }, `${file}: ${more} more problems not logged`);
-    // Not push(...got): spreading a million entries overflows the call stack.
-    for (const e of got.addresses) into.push(e);
-    for (const d of got.domains) domains.push(d);
-  };
-  // The configuration's sources live in the database, versioned (blacklist/run-list.ts); here only
-  // what holds for this run: --blacklist files (addresses and names) and the allow-list.
-  for (const f of blacklistFiles) load('entries', f, entries);
-  for (const f of config.allowFiles) load('plain', f, allow);
-  return { addresses: entries, domains, allow };
-}
+export { loadRunOnlyLists } from './blacklist/run-list.js';
 
 /**
  * Input files checked before any work (a missing file is a clear error, not a half-made run);
@@ -111,6 +94,7 @@ function prepare(req: ScanRequest) {
 
 export async function runScan(req: ScanRequest): Promise<ScanResult> {
   const { sources, totalBytes, runOnly } = prepare(req);
+  const liveInput = sources.some((s) => s.kind !== 'file');
   // A capture that runs for days follows the list as it changes; a file replay keeps one version.
   const run = await openRecording({
     dbPath: req.dbPath,
@@ -119,78 +103,147 @@ export async function runScan(req: ScanRequest): Promise<ScanResult> {
     log: req.log,
     inputs: sources.map((s) => s.name),
     runOnly,
-    follow: sources.some((s) => s.kind !== 'file'),
+    follow: liveInput,
   });
   const { db, runId, sink } = run;
   const live = run.list.live;
+  const log = req.log;
+
+  // Writing hits. A write that fails for good (disk full, read-only file or file system, I/O
+  // error) stops the scan: nothing of the failed batch is written (one transaction), the input is
+  // stopped, the run row is closed 'failed' if it still can be, and the error (PW_ERR_DB naming the
+  // database) ends the command with exit code 2. A live capture rides out a lock held by another
+  // process past the busy timeout: the hits stay pending and the next flush writes them.
+  let fatal: unknown = null;
+  let busyLogged = false;
+  let stopInput: (() => void) | null = null;
+  const writeFailed = (e: unknown): void => {
+    if (liveInput && isTransientDbError(e)) {
+      if (!busyLogged) log.warn({ code: (e as PoolwatchError).code, err: (e as Error).message }, `cannot write hits yet, will retry: ${(e as Error).message}`);
+      busyLogged = true;
+      return;
+    }
+    if (fatal === null) {
+      fatal = e;
+      log.error(
+        { code: (e as PoolwatchError).code, file: (e as PoolwatchError).context?.file, hitsWritten: sink.written, hitsPending: sink.pendingCount },
+        `cannot write hits, stopping: ${(e as Error).message}`,
+      );
+    }
+    stopInput?.();
+  };
+  const flush = (): void => {
+    try {
+      sink.flush();
+      if (busyLogged) log.info({}, 'hits are written again');
+      busyLogged = false;
+    } catch (e) {
+      writeFailed(e);
+    }
+  };
   const pipeline = new Pipeline({
     blacklist: live,
     poolPorts: new Set(req.config.poolPorts),
     flows: req.config.flows,
     onHit: (hit) => sink.add(hit),
-    log: req.log,
+    log,
   });
+  // A batch write started by a hit fails here, not inside the packet handler.
+  sink.onWriteError(writeFailed);
   req.onLive?.(live);
+  const stopReloads = liveInput && req.reload !== undefined ? serveReloads(req.reload, run, req.config, req.blacklistFiles, log) : () => {};
+
+  // SIGINT/SIGTERM: the input being read is stopped (tcpdump is asked to stop and flushes; standard
+  // input is closed), what was read is analysed, inputs not started are skipped.
+  let stopped = false;
+  void req.stopSignal?.then(() => {
+    stopped = true;
+    stopInput?.();
+  });
 
   let incomplete = false;
   let bytesDone = 0;
   const started = process.hrtime.bigint();
   let ended = started;
   let status = 'ok';
+  let failure: unknown = null;
   try {
-    for (let i = 0; i < sources.length; i++) {
+    for (let i = 0; i < sources.length && !stopped && fatal === null; i++) {
       const source = sources[i];
       pipeline.beginInput(source.name, source.kind === 'file' ? 'pcap' : source.kind);
       let seen = 0;
       const timer = setInterval(() => {
         req.onProgress?.(pipeline.stats.packets, bytesDone + seen, totalBytes);
         // A live capture runs for hours: write what is flagged as it goes, not only at the end.
-        if (source.kind !== 'file') sink.flush();
+        if (source.kind !== 'file') flush();
       }, 500);
-      const stopping = req.stopSignal?.then(() => source.stop?.());
       try {
         const stream = await source.open();
+        stopInput = () => {
+          source.stop?.();
+          // Standard input (and a file read alongside a live input) has no tool to stop: close it.
+          if (source.kind !== 'interface') (stream as { destroy?: () => void }).destroy?.();
+        };
+        if (stopped || fatal !== null) stopInput();
         stream.on('data', (chunk: Buffer) => {
           seen += chunk.length;
         });
         const stats = await readCaptureStream(stream, source.name, pipeline.handlePacket);
         await source.done;
+        if ((stopped || fatal !== null) && stats.damaged?.code === 'PW_ERR_TRUNCATED') {
+          // Our own cut, not damage: the input was closed on the signal inside a record.
+          log.info({ input: source.name, offset: stats.damaged.context.offset }, `${source.name}: stopped inside a packet record; that partial packet is not analysed`);
+          stats.damaged = null;
+        }
         pipeline.endInput(stats);
         if (stats.damaged) {
           incomplete = true;
-          req.log.error({ input: source.name, code: stats.damaged.code, offset: stats.damaged.context.offset }, stats.damaged.message);
+          log.error({ input: source.name, code: stats.damaged.code, offset: stats.damaged.context.offset }, stats.damaged.message);
         }
       } catch (e) {
-        if (!isPoolwatchError(e) || sources.length === 1) throw e;
+        // A database failure is never one input's problem: it ends the run.
+        if (!isPoolwatchError(e) || e.code === 'PW_ERR_DB' || sources.length === 1) throw e;
         // One unreadable input does not cost the others their analysis.
         incomplete = true;
-        req.log.error({ input: source.name, code: e.code }, e.message);
+        log.error({ input: source.name, code: e.code }, e.message);
       } finally {
         clearInterval(timer);
-        void stopping;
+        stopInput = null;
+        // A capture tool still running (the read ended on an error) is stopped; a no-op otherwise.
+        source.stop?.();
       }
       bytesDone += seen;
       if (pipeline.stats.inputs.at(-1)?.skippedLinkTypes.length) incomplete = true;
     }
+    if (fatal !== null) throw fatal;
   } catch (e) {
     status = 'failed';
+    failure = e;
     throw e;
   } finally {
+    stopReloads();
     const stats = pipeline.stats;
-    run.end(
-      () => pipeline.finish(),
-      () => ({
-        packets: stats.packets,
-        bytes: stats.bytes,
-        flows: stats.flows,
-        damaged: stats.inputs.filter((s) => s.damaged !== null).length,
-        status: status === 'ok' && incomplete ? 'incomplete' : status,
-      }),
-    );
+    try {
+      run.end(
+        () => pipeline.finish(),
+        () => ({
+          packets: stats.packets,
+          bytes: stats.bytes,
+          flows: stats.flows,
+          damaged: stats.inputs.filter((s) => s.damaged !== null).length,
+          status: status === 'ok' && incomplete ? 'incomplete' : status,
+        }),
+      );
+    } catch (e) {
+      // With a failure already on its way out, this one (most likely the same full disk) is logged.
+      if (failure === null) failure = e;
+      else log.warn({ code: (e as PoolwatchError).code }, `closing the run failed too: ${(e as Error).message}`);
+    }
     ended = process.hrtime.bigint();
     // Alerts still queued get at most alerts.drainSeconds; not counted in the analysis time.
     await run.drain();
   }
+  if (failure !== null) throw failure;
   const seconds = Number(ended - started) / 1e9;
   return { runId, db, stats: pipeline.stats, incomplete, totalBytes, seconds, live };
 }

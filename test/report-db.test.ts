@@ -59,6 +59,7 @@ describe('openDatabase', () => {
     const cols = (t: string) => (db.prepare(`PRAGMA table_info(${t})`).all() as { name: string }[]).map((c) => c.name);
     expect(cols('runs')).toEqual([
       'id', 'started_at', 'finished_at', 'command', 'inputs', 'packets', 'bytes', 'flows', 'hits', 'damaged', 'status',
+      'host', 'pid', 'pid_start',
     ]);
     expect(cols('hits')).toEqual([
       'run_id', 'src', 'pool_ip', 'pool_port', 'proto', 'category', 'evidence', 'blacklist_entry', 'coin', 'login',
@@ -150,7 +151,7 @@ describe('openDatabase', () => {
 
     const db = openDatabase(path);
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
-    expect(SCHEMA_VERSION).toBe(5);
+    expect(SCHEMA_VERSION).toBe(6);
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     expect(db.pragma('foreign_key_check')).toEqual([]);
     // Same columns in the same order as a new file, every value kept, the new columns at their defaults.

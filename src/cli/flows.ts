@@ -12,6 +12,7 @@ import { runFlowsCsv, runNetflowScan, type FlowRunResult } from '../netflow-scan
 import { FlowDumper } from '../report/flow-dump.js';
 import { formatSources, OUTPUT_FORMATS, type OutputFormat } from '../report/format.js';
 import { querySources } from '../report/query.js';
+import { reloadOnHangup, stopOnSignal } from '../signals.js';
 import { progressMeter, type Progress } from './progress.js';
 
 const EXIT_OK = 0;
@@ -100,19 +101,6 @@ export async function scanNetflow(inputs: string[], o: CommonOpts & { progress: 
   return finish(result, o, dumper);
 }
 
-/** Resolves on the first SIGINT/SIGTERM so the collector can stop cleanly and flush. */
-function stopOnSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const handler = () => {
-      process.off('SIGINT', handler);
-      process.off('SIGTERM', handler);
-      resolve();
-    };
-    process.on('SIGINT', handler);
-    process.on('SIGTERM', handler);
-  });
-}
-
 export function registerFlowCommands(program: Command, setCode: (code: number) => void, argv: string[]): void {
   commonOptions(
     program
@@ -125,15 +113,17 @@ export function registerFlowCommands(program: Command, setCode: (code: number) =
     .addHelpText(
       'after',
       `
-Runs until SIGINT or SIGTERM, then writes every pending hit and exits 0. Hits are written to the
-database about twice a second while it runs, so 'poolwatch report --db' sees them at once. One
+Runs until SIGINT or SIGTERM, then writes every pending hit and exits 0; SIGHUP re-reads the
+configuration, the list sources and the --blacklist files and swaps the new list in without
+stopping. Hits are written to the database about twice a second while it runs, so 'poolwatch
+report --db' sees them at once; after kill -9 the next run marks the killed run 'interrupted'. One
 port takes v5, v9 and IPFIX alike (told apart by the version field). Logs (JSON, stderr): each
 exporter when first heard, templates learned, and every --stats-interval the datagrams, records,
 records dropped (no template), decode errors, estimated export loss (sequence gaps) and the
 datagrams the kernel dropped on the sockets (Linux: /proc/net/udp "drops").
 
-Exit codes: 0 stopped by a signal; 2 nothing could be done (bad arguments, address in use,
-unusable database).
+Exit codes: 0 stopped by a signal; 2 nothing could be done, or hits could not be written (bad
+arguments, address in use, unusable, read-only or full database).
 
 Examples:
   poolwatch collect --listen 0.0.0.0:2055 --db hits.db
@@ -143,6 +133,10 @@ Examples:
     .action(async (o: CommonOpts & { listen: string[]; recvBuffer: number; statsInterval: number }) => {
       const listen = o.listen.map(parseListen);
       const config = loadConfig(o.config);
+      // From here on neither signal has its default effect: SIGINT/SIGTERM stop and flush (even
+      // while the run opens), SIGHUP reloads (once the run is open).
+      const stopSignal = stopOnSignal(log);
+      const reload = reloadOnHangup(() => loadConfig(o.config));
       const dumper = o.dumpFlows ? new FlowDumper() : null;
       const result = await runCollect({
         listen,
@@ -154,7 +148,8 @@ Examples:
         onRecord: dumper === null ? null : dumper.write,
         recvBufferSize: o.recvBuffer,
         statsIntervalMs: Math.round(o.statsInterval * 1000),
-        stopSignal: stopOnSignal(),
+        stopSignal,
+        reload,
         onTick: () => dumper?.flush(),
       });
       log.info(

@@ -13,6 +13,7 @@ import { registerReportCommands } from './report.js';
 import { registerReportOrgsCommand } from './report-orgs.js';
 import { registerCaseCommands } from './case.js';
 import { PoolwatchError } from '../errors.js';
+import { reloadOnHangup, stopOnSignal } from '../signals.js';
 
 /** Exit codes scripts can rely on (documented in the README). */
 export const EXIT_OK = 0;
@@ -66,8 +67,13 @@ export async function main(argv: string[]): Promise<number> {
     .option('--netflow', 'the captures hold NetFlow v5/v9/IPFIX export datagrams (tcpdump -w on a collector port): decode the flow records they carry')
     .option('--dump-flows', 'with --netflow: print every decoded flow record as NDJSON on stdout (instead of the report)')
     .addHelpText('after', `
-Exit codes: 0 all input read; 1 some input damaged or skipped (the rest was analysed and recorded);
-2 nothing could be done (bad arguments, missing file, unusable database, capture tool failed).
+Exit codes: 0 all input read (live: stopped by SIGINT/SIGTERM); 1 some input damaged or skipped (the
+rest was analysed and recorded); 2 nothing could be done, or hits could not be written (bad
+arguments, missing file, unusable, read-only or full database, capture tool failed).
+
+Live capture (--interface, or - on a pipe): SIGINT/SIGTERM stop it, write every pending hit and close
+the run; SIGHUP re-reads the configuration, the list sources and the --blacklist files and swaps the
+new list in without stopping. After kill -9, the next run marks the killed run 'interrupted'.
 
 Examples:
   poolwatch scan fixtures/stratum-btc.pcap
@@ -83,10 +89,18 @@ Examples:
         return;
       }
       if (o.dumpFlows) throw new PoolwatchError('PW_ERR_USAGE', '--dump-flows needs --netflow (or use poolwatch collect / flows)');
-      const config = loadConfig(o.config);
-      if (o.maxFlows !== undefined) config.flows.maxFlows = o.maxFlows;
+      const readConfig = () => {
+        const c = loadConfig(o.config);
+        if (o.maxFlows !== undefined) c.flows.maxFlows = o.maxFlows;
+        return c;
+      };
+      const config = readConfig();
       let meter: Progress | null = null;
-      const stop = o.interface !== undefined ? stopOnSignal() : undefined;
+      // A live capture (an interface, or standard input) runs until stopped: SIGINT/SIGTERM stop
+      // it cleanly, SIGHUP reloads the configuration and the lists.
+      const liveInput = o.interface !== undefined || inputs.includes('-');
+      const stop = liveInput ? stopOnSignal(log) : undefined;
+      const reload = liveInput ? reloadOnHangup(readConfig) : undefined;
       const started = Date.now();
       const result = await runScan({
         inputs,
@@ -98,6 +112,7 @@ Examples:
         command: argv.slice(2).join(' '),
         log,
         stopSignal: stop,
+        reload,
         onProgress: (packets, bytes, totalBytes) => {
           // The meter is made at the first tick, but its rate counts from the start of the run.
           if (o.progress) meter ??= progressMeter(totalBytes, started);
@@ -147,7 +162,7 @@ Examples:
       return err.exitCode === 0 ? EXIT_OK : EXIT_FATAL;
     }
     if (isPoolwatchError(e)) {
-      log.error({ code: e.code }, e.message);
+      log.error(e.context.file !== undefined ? { code: e.code, file: e.context.file } : { code: e.code }, e.message);
       return EXIT_FATAL;
     }
     log.fatal({ err: e }, `unexpected error: ${err.message ?? e}`);
@@ -158,17 +173,4 @@ Examples:
 /** Results go to stdout with one final newline; an empty NDJSON report prints nothing at all. */
 function printReport(text: string): void {
   if (text !== '') process.stdout.write(text + '\n');
-}
-
-/** Resolves on the first SIGINT/SIGTERM so a live capture can stop cleanly and flush. */
-function stopOnSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const handler = () => {
-      process.off('SIGINT', handler);
-      process.off('SIGTERM', handler);
-      resolve();
-    };
-    process.on('SIGINT', handler);
-    process.on('SIGTERM', handler);
-  });
 }

@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { PoolwatchError } from '../errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
@@ -47,8 +48,33 @@ export function openDatabase(path: string, opts: OpenOptions = {}): Database {
       /* already failing; the original error is the useful one */
     }
     if (e instanceof PoolwatchError) throw e;
-    throw dbError(path, reason(e));
+    throw dbError(path, readonly ? reason(e) : writeReason(path, e), sqliteCode(e));
   }
+}
+
+/**
+ * Why a database could not be opened for writing. SQLite says "unable to open database file" when
+ * it cannot create the -wal and -shm files beside a WAL database: say instead what is read-only.
+ */
+function writeReason(path: string, e: unknown): string {
+  const code = sqliteCode(e);
+  if (!isMemory(path) && (code?.startsWith('SQLITE_CANTOPEN') || code?.startsWith('SQLITE_READONLY'))) {
+    const dir = dirname(path);
+    for (const p of existsSync(path) ? [path, dir] : [dir]) {
+      try {
+        accessSync(p, constants.W_OK);
+      } catch (err) {
+        const c = (err as NodeJS.ErrnoException).code;
+        if (c === 'EROFS') return 'database is read-only: it is on a read-only file system';
+        if (c === 'EACCES' || c === 'EPERM') {
+          return p === path
+            ? 'database is read-only: no permission to write the file'
+            : `database is read-only: no permission to write its directory ${dir} (SQLite keeps its -wal and -shm files there)`;
+        }
+      }
+    }
+  }
+  return reason(e);
 }
 
 function isMemory(path: string): boolean {
@@ -89,16 +115,24 @@ function userVersion(db: Database): number {
   return db.pragma('user_version', { simple: true }) as number;
 }
 
+/** SQLite's extended result code of a thrown value ('SQLITE_FULL', 'SQLITE_READONLY_DBMOVED', ...), if any. */
+function sqliteCode(e: unknown): string | undefined {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_') ? code : undefined;
+}
+
 /** A one-line reason from any thrown value; SQLite's read-only message gets a plainer wording. */
 export function reason(e: unknown): string {
-  const code = (e as { code?: unknown } | null)?.code;
-  if (code === 'SQLITE_READONLY') return 'database is read-only';
+  const code = sqliteCode(e);
+  if (code?.startsWith('SQLITE_READONLY')) return 'database is read-only';
+  if (code === 'SQLITE_FULL') return 'database or disk is full';
   const msg = e instanceof Error ? e.message : String(e);
   return msg.replace(/\s+/g, ' ').trim();
 }
 
-export function dbError(path: string, message: string): PoolwatchError {
-  return new PoolwatchError('PW_ERR_DB', message, { file: path });
+/** PW_ERR_DB naming the file; `sqlite` keeps SQLite's result code for isTransientDbError. */
+export function dbError(path: string, message: string, sqlite?: string): PoolwatchError {
+  return new PoolwatchError('PW_ERR_DB', message, sqlite === undefined ? { file: path } : { file: path, sqlite });
 }
 
 /** Run a database call; any failure (SQLite, closed connection) becomes PW_ERR_DB. */
@@ -107,6 +141,17 @@ export function guard<T>(db: Database, fn: () => T): T {
     return fn();
   } catch (e) {
     if (e instanceof PoolwatchError) throw e;
-    throw dbError(db.name, reason(e));
+    throw dbError(db.name, reason(e), sqliteCode(e));
   }
+}
+
+/**
+ * A write that may work if tried again: another process held the lock longer than the busy
+ * timeout (a big blacklist refresh). Everything else (disk full, read-only file or file system,
+ * I/O error, corruption, a closed connection) will not get better by waiting.
+ */
+export function isTransientDbError(e: unknown): boolean {
+  if (!(e instanceof PoolwatchError) || e.code !== 'PW_ERR_DB') return false;
+  const code = e.context.sqlite;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
 }

@@ -230,6 +230,15 @@ export const MIGRATIONS: readonly string[] = [
     SELECT src, opened_at, 'poolwatch', 'opened', 'new', 'opened by the upgrade to schema version 5: mining recorded before cases were kept'
     FROM cases ORDER BY src;
   `,
+  // v6: which process runs a run (src/report/sink.ts): host name, process id, and the process's
+  // start (Linux: boot id and start time in clock ticks), so that the next run can tell a run
+  // whose process is gone (kill -9, a crash, a power cut) from one still going, and mark it
+  // 'interrupted'. NULL in runs from before this version.
+  `
+  ALTER TABLE runs ADD COLUMN host TEXT;
+  ALTER TABLE runs ADD COLUMN pid INTEGER;
+  ALTER TABLE runs ADD COLUMN pid_start TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,4 +1,5 @@
 import { guard, type Database } from './db.js';
+import { currentOwner, ownerGone } from './owner.js';
 import { strongerCategory, type FlowHit, type HitEvidence } from './types.js';
 
 export interface RunStart {
@@ -14,17 +15,60 @@ export interface RunEnd {
   flows: number;
   /** Inputs that ended damaged (truncated or corrupt part-way). */
   damaged: number;
-  /** 'ok', 'incomplete' (some input damaged or skipped), 'failed' ('running' until finished). */
+  /**
+   * 'ok', 'incomplete' (some input damaged or skipped), 'failed' (stopped on an error). A row
+   * stays 'running' until finished; one whose process died without finishing (kill -9, a crash, a
+   * power cut, or a disk so full that not even the run row could be closed) is marked
+   * 'interrupted' by the next run on the database (markInterruptedRuns).
+   */
   status: string;
 }
 
-/** Record the start of a run; returns its id for HitSink and finishRun. */
+/** Record the start of a run, with the process that runs it; returns its id for HitSink and finishRun. */
 export function startRun(db: Database, run: RunStart): number {
+  const owner = currentOwner();
   return guard(db, () => {
     const info = db
-      .prepare(`INSERT INTO runs (started_at, command, inputs, status) VALUES (?, ?, ?, 'running')`)
-      .run(new Date().toISOString(), run.command, JSON.stringify(run.inputs));
+      .prepare(`INSERT INTO runs (started_at, command, inputs, status, host, pid, pid_start) VALUES (?, ?, ?, 'running', ?, ?, ?)`)
+      .run(new Date().toISOString(), run.command, JSON.stringify(run.inputs), owner.host, owner.pid, owner.start);
     return Number(info.lastInsertRowid);
+  });
+}
+
+export interface InterruptedRun {
+  id: number;
+  pid: number;
+  startedAt: string;
+  /** Hit rows it had committed: they stay. */
+  hits: number;
+}
+
+/**
+ * Runs left 'running' by a process that is gone (killed, crashed) become 'interrupted', with their
+ * committed hits counted; `finished_at` stays NULL (when it died is not known). Runs of processes
+ * still alive, on other hosts, or from before schema version 6 are left alone. Returns what it
+ * marked.
+ */
+export function markInterruptedRuns(db: Database): InterruptedRun[] {
+  return guard(db, () => {
+    const rows = db
+      .prepare(`SELECT id, started_at AS startedAt, host, pid, pid_start AS start FROM runs WHERE status = 'running' AND pid IS NOT NULL ORDER BY id`)
+      .all() as { id: number; startedAt: string; host: string | null; pid: number; start: string | null }[];
+    const gone = rows.filter((r) => ownerGone(r));
+    if (gone.length === 0) return [];
+    const mark = db.prepare(
+      `UPDATE runs SET status = 'interrupted', hits = (SELECT COUNT(*) FROM hits WHERE run_id = runs.id)
+       WHERE id = ? AND status = 'running' RETURNING hits`,
+    );
+    return db.transaction(() => {
+      const out: InterruptedRun[] = [];
+      for (const r of gone) {
+        // Another process may have marked it meanwhile: then RETURNING gives nothing.
+        const got = mark.get(r.id) as { hits: number } | undefined;
+        if (got !== undefined) out.push({ id: r.id, pid: r.pid, startedAt: r.startedAt, hits: got.hits });
+      }
+      return out;
+    }).immediate();
   });
 }
 
@@ -140,6 +184,22 @@ export class HitSink {
     return this.committed;
   }
 
+  /** FlowHits waiting for the next batch (not rows: merged hits count each). */
+  get pendingCount(): number {
+    return this.pendingHits;
+  }
+
+  /**
+   * Where a failing batch write started by `add` goes, instead of being thrown at whoever handed
+   * in the hit (a packet or datagram handler, mid-input). After such a failure `add` only queues,
+   * until an explicit `flush()` succeeds: a locked or full database is not retried once per hit.
+   */
+  onWriteError(handler: (e: unknown) => void): void {
+    this.writeErrorHandler = handler;
+  }
+  private writeErrorHandler: ((e: unknown) => void) | null = null;
+  private autoFlushSuspended = false;
+
   /** Queue one hit; writes a batch once `batchSize` hits are pending. */
   add(hit: FlowHit): void {
     const key = `${hit.src} ${hit.poolIp} ${hit.poolPort} ${hit.proto}`;
@@ -147,7 +207,17 @@ export class HitSink {
     if (p === undefined) this.pending.set(key, fromHit(hit));
     else mergeHit(p, hit);
     this.pendingHits++;
-    if (this.pendingHits >= this.batchSize) this.flush();
+    if (this.pendingHits < this.batchSize || this.autoFlushSuspended) return;
+    if (this.writeErrorHandler === null) {
+      this.flush();
+      return;
+    }
+    try {
+      this.flush();
+    } catch (e) {
+      this.autoFlushSuspended = true;
+      this.writeErrorHandler(e);
+    }
   }
 
   /**
@@ -159,6 +229,7 @@ export class HitSink {
     if (this.pending.size === 0) return;
     const rows = [...this.pending.values()];
     guard(this.db, () => this.writeBatch(rows));
+    this.autoFlushSuspended = false;
     this.committed += this.pendingHits;
     this.pending.clear();
     this.pendingHits = 0;
