@@ -10,6 +10,7 @@ import type { Logger } from './log.js';
 import { Pipeline, type RunStats } from './pipeline.js';
 import { openRecording } from './recording.js';
 import { serveReloads, type ReloadRequests } from './reload.js';
+import { ScanWorkers } from './scan-workers.js';
 import { isTransientDbError } from './report/db.js';
 
 export interface ScanRequest {
@@ -38,6 +39,11 @@ export interface ScanRequest {
    * the next packet on, without a restart.
    */
   onLive?: (live: LiveBlacklist) => void;
+  /**
+   * Threads for the packet path (scan --workers); 1 or absent: the main thread does it all. The
+   * main thread then only reads the input and writes hits (src/scan-workers.ts).
+   */
+  workers?: number;
 }
 
 export interface ScanResult {
@@ -150,6 +156,12 @@ export async function runScan(req: ScanRequest): Promise<ScanResult> {
   });
   // A batch write started by a hit fails here, not inside the packet handler.
   sink.onWriteError(writeFailed);
+  const workers = (req.workers ?? 1) > 1
+    ? await ScanWorkers.start(req.workers!, { config: req.config, dbPath: req.dbPath, blacklistFiles: req.blacklistFiles }, (hit) => sink.add(hit))
+    : null;
+  // The workers hold lists of their own: a new version in force here (followed, SIGHUP) reaches them.
+  let listSeen = live.snapshot;
+  const packetsSoFar = () => (workers !== null ? workers.packets : pipeline.stats.packets);
   req.onLive?.(live);
   const stopReloads = liveInput && req.reload !== undefined ? serveReloads(req.reload, run, req.config, req.blacklistFiles, log) : () => {};
 
@@ -167,13 +179,20 @@ export async function runScan(req: ScanRequest): Promise<ScanResult> {
   let ended = started;
   let status = 'ok';
   let failure: unknown = null;
+  let workerStats = pipeline.stats;
   try {
     for (let i = 0; i < sources.length && !stopped && fatal === null; i++) {
       const source = sources[i];
-      pipeline.beginInput(source.name, source.kind === 'file' ? 'pcap' : source.kind);
+      const kind = source.kind === 'file' ? 'pcap' : source.kind;
+      if (workers !== null) workers.beginInput(source.name, kind);
+      else pipeline.beginInput(source.name, kind);
       let seen = 0;
       const timer = setInterval(() => {
-        req.onProgress?.(pipeline.stats.packets, bytesDone + seen, totalBytes);
+        req.onProgress?.(packetsSoFar(), bytesDone + seen, totalBytes);
+        if (workers !== null && live.snapshot !== listSeen) {
+          listSeen = live.snapshot;
+          workers.reload();
+        }
         // A live capture runs for hours: write what is flagged as it goes, not only at the end.
         if (source.kind !== 'file') flush();
       }, 500);
@@ -185,17 +204,25 @@ export async function runScan(req: ScanRequest): Promise<ScanResult> {
           if (source.kind !== 'interface') (stream as { destroy?: () => void }).destroy?.();
         };
         if (stopped || fatal !== null) stopInput();
-        stream.on('data', (chunk: Buffer) => {
-          seen += chunk.length;
-        });
-        const stats = await readCaptureStream(stream, source.name, pipeline.handlePacket);
+        let stats;
+        if (workers !== null) {
+          stats = await workers.read(stream, (n) => {
+            seen += n;
+          });
+        } else {
+          stream.on('data', (chunk: Buffer) => {
+            seen += chunk.length;
+          });
+          stats = await readCaptureStream(stream, source.name, pipeline.handlePacket);
+        }
         await source.done;
         if ((stopped || fatal !== null) && stats.damaged?.code === 'PW_ERR_TRUNCATED') {
           // Our own cut, not damage: the input was closed on the signal inside a record.
           log.info({ input: source.name, offset: stats.damaged.context.offset }, `${source.name}: stopped inside a packet record; that partial packet is not analysed`);
           stats.damaged = null;
         }
-        pipeline.endInput(stats);
+        // Workers end their inputs themselves.
+        if (workers === null) pipeline.endInput(stats);
         if (stats.damaged) {
           incomplete = true;
           log.error({ input: source.name, code: stats.damaged.code, offset: stats.damaged.context.offset }, stats.damaged.message);
@@ -222,17 +249,32 @@ export async function runScan(req: ScanRequest): Promise<ScanResult> {
     throw e;
   } finally {
     stopReloads();
-    const stats = pipeline.stats;
+    if (workers !== null) {
+      // The workers end their flows and send the last hits before the run is closed.
+      try {
+        workerStats = await workers.finish();
+        if (workerStats.inputs.some((s) => s.skippedLinkTypes.length > 0)) incomplete = true;
+      } catch (e) {
+        await workers.close();
+        if (failure === null) {
+          failure = e;
+          status = 'failed';
+        }
+      }
+    }
     try {
       run.end(
-        () => pipeline.finish(),
-        () => ({
-          packets: stats.packets,
-          bytes: stats.bytes,
-          flows: stats.flows,
-          damaged: stats.inputs.filter((s) => s.damaged !== null).length,
-          status: status === 'ok' && incomplete ? 'incomplete' : status,
-        }),
+        () => (workers === null ? pipeline.finish() : workerStats),
+        () => {
+          const stats = workers === null ? pipeline.stats : workerStats;
+          return {
+            packets: stats.packets,
+            bytes: stats.bytes,
+            flows: stats.flows,
+            damaged: stats.inputs.filter((s) => s.damaged !== null).length,
+            status: status === 'ok' && incomplete ? 'incomplete' : status,
+          };
+        },
       );
     } catch (e) {
       // With a failure already on its way out, this one (most likely the same full disk) is logged.
@@ -245,5 +287,5 @@ export async function runScan(req: ScanRequest): Promise<ScanResult> {
   }
   if (failure !== null) throw failure;
   const seconds = Number(ended - started) / 1e9;
-  return { runId, db, stats: pipeline.stats, incomplete, totalBytes, seconds, live };
+  return { runId, db, stats: workers === null ? pipeline.stats : workerStats, incomplete, totalBytes, seconds, live };
 }

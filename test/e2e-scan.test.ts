@@ -190,6 +190,30 @@ describe('poolwatch scan: several inputs, databases and reports', () => {
     expect(run1.find((x) => x.src === '10.20.30.40')!.packets).toBe(once.packets);
   });
 
+  it('--workers 2 and 3 give the report one thread gives, from files, standard input and a database, with a damaged input', () => {
+    const inputs = ['sample.pcap', 'stratum-btc.pcap', 'xmrig-ipv6.pcapng', 'ethproxy-vlan-ns.pcap', 'getwork-http.pcap', 'nicehash-pool-only-midstream.pcap', 'bitcoin-p2p.pcap', 'truncated.pcap'].map(fixture);
+    const list = join(tmp(), 'list.txt');
+    writeFileSync(list, '192.0.2.80\n');
+    const run = (n: number) => {
+      const db = join(tmp(), 'hits.db');
+      const r = cli(['scan', '--workers', String(n), '--no-progress', '-f', 'json', '-b', list, '--db', db, ...inputs]);
+      const fin = logLines(r.stderr).find((l) => l.msg === 'scan finished')!;
+      return { code: r.code, recs: json(r.stdout), fin, stderr: r.stderr };
+    };
+    const one = run(1);
+    expect(one.code, one.stderr).toBe(1); // truncated.pcap
+    expect(one.recs.length).toBeGreaterThan(5);
+    for (const n of [2, 3]) {
+      const many = run(n);
+      expect(many.code, many.stderr).toBe(1);
+      expect(many.recs).toEqual(one.recs);
+      for (const k of ['packets', 'ipPackets', 'flows', 'flaggedFlows', 'sourcesFlagged', 'damagedInputs']) expect(many.fin[k]).toEqual(one.fin[k]);
+    }
+    const piped = cli(['scan', '--workers', '2', '--no-progress', '-f', 'json', '-'], { input: readFileSync(fixture('sample.pcap')) });
+    expect(piped.code, piped.stderr).toBe(0);
+    expect(json(piped.stdout)).toEqual(json(cli(['scan', '--no-progress', '-f', 'json', '-'], { input: readFileSync(fixture('sample.pcap')) }).stdout));
+  });
+
   it('prints CSV with a header and one line per source, and a table for people', () => {
     const csv = cli(['scan', '-f', 'csv', fixture('sample.pcap')]);
     const lines = csv.stdout.trim().split('\n');

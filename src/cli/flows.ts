@@ -223,9 +223,10 @@ Examples:
 }
 
 /** scan's options that make no sense with --netflow, refused rather than ignored. */
-export function checkNetflowScanOptions(o: { interface?: string; bpf?: string; maxFlows?: number }): void {
+export function checkNetflowScanOptions(o: { interface?: string; bpf?: string; maxFlows?: number; workers?: number }): void {
   if (o.interface !== undefined) {
     throw new PoolwatchError('PW_ERR_USAGE', '--netflow reads captures of export datagrams from files; to receive exports live use poolwatch collect --listen');
   }
   if (o.maxFlows !== undefined) throw new PoolwatchError('PW_ERR_USAGE', '--max-flows is for packet scans; flow records are not tracked in the flow table');
+  if (o.workers !== undefined && o.workers > 1) throw new PoolwatchError('PW_ERR_USAGE', '--workers is for packet scans; flow records are decoded on one thread');
 }

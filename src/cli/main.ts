@@ -63,6 +63,7 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option('-f, --format <format>', 'report printed on stdout at the end').choices(OUTPUT_FORMATS).default('table'))
     .option('-q, --quiet', 'print no report on stdout (use with --db)')
     .option('--max-flows <n>', 'flows kept in memory (overrides the configuration)', positiveInt)
+    .option('--workers <n>', 'threads for the packet path, each taking a share of the customers (default 1: the main thread)', positiveInt, 1)
     .option('--no-progress', 'no progress line on stderr')
     .option('--netflow', 'the captures hold NetFlow v5/v9/IPFIX export datagrams (tcpdump -w on a collector port): decode the flow records they carry')
     .option('--dump-flows', 'with --netflow: print every decoded flow record as NDJSON on stdout (instead of the report)')
@@ -80,6 +81,7 @@ Examples:
   poolwatch scan --db hits.db day1.pcap day2.pcapng
   tcpdump -i eth0 -U -w - | poolwatch scan --db hits.db -
   poolwatch scan --interface eth0 --bpf "tcp" --db hits.db
+  poolwatch scan --workers 2 --db hits.db big.pcap
   poolwatch scan --netflow --db hits.db export-2055.pcap
   poolwatch scan --netflow --dump-flows export-2055.pcap | jq -c 'select(.dstPort == 3333)'`)
     .action(async (inputs: string[], o) => {
@@ -113,6 +115,7 @@ Examples:
         log,
         stopSignal: stop,
         reload,
+        workers: o.workers,
         onProgress: (packets, bytes, totalBytes) => {
           // The meter is made at the first tick, but its rate counts from the start of the run.
           if (o.progress) meter ??= progressMeter(totalBytes, started);
