@@ -19,7 +19,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
-import { FlowDecoder, type ExporterStats } from './capture/netflow/decoder.js';
+import { FlowDecoder, worstExporters, type ExporterStats } from './capture/netflow/decoder.js';
 import type { FlowRecord } from './capture/netflow/types.js';
 import { PoolwatchError } from './errors.js';
 import { openFlowRun, type FlowRunRequest, type FlowRunResult } from './netflow-scan.js';
@@ -84,6 +84,10 @@ const MAX_DECODE_ERRORS_LOGGED = 20;
 const MAX_STARTUP_QUEUE_BYTES = 32 * 1024 * 1024;
 /** Exporter addresses logged one by one ("exporter seen"); past that, spoofed floods are only counted. */
 const MAX_EXPORTERS_LOGGED = 10_000;
+/** "templates learned" lines per look (twice a second); past that a template flood is one summary line. */
+const MAX_TEMPLATE_LINES = 20;
+/** Exporter domains listed in a stats line: the most damaged, then the busiest (decoder totals count all). */
+export const MAX_EXPORTERS_IN_STATS = 50;
 
 export async function runCollect(req: CollectRequest): Promise<CollectResult> {
   if (req.listen.length === 0) throw new PoolwatchError('PW_ERR_USAGE', 'nothing to listen on: give --listen ADDRESS:PORT');
@@ -232,7 +236,7 @@ export async function runCollect(req: CollectRequest): Promise<CollectResult> {
     }
     if (res.error !== null && errorsLogged < MAX_DECODE_ERRORS_LOGGED) {
       errorsLogged++;
-      log.warn({ exporter, listen: labels[i], version: res.version }, `datagram from ${exporter}: ${res.error}`);
+      log.warn({ exporter, listen: labels[i], version: res.version }, res.error);
       if (errorsLogged === MAX_DECODE_ERRORS_LOGGED) log.warn({}, 'further decode errors are only counted (see the stats lines)');
     }
   };
@@ -249,7 +253,7 @@ export async function runCollect(req: CollectRequest): Promise<CollectResult> {
         kernelDrops: stats.kernelDrops,
         rules: pipeline.stats,
         hitsWritten: sink.written,
-        exporters,
+        exporters: worstExporters(exporters, MAX_EXPORTERS_IN_STATS),
       },
       msg,
     );
@@ -322,13 +326,17 @@ function bind(sock: Socket, l: ListenAddress): Promise<void> {
 /** Log exporters whose template count grew since the last look; returns the counts now. */
 function logNewTemplates(exporters: ExporterStats[], before: Map<string, number>, log: CollectRequest['log']): Map<string, number> {
   const now = new Map<string, number>();
+  let lines = 0;
   for (const e of exporters) {
     const key = `${e.exporter} ${e.domain}`;
     const n = e.templates + e.optionsTemplates;
     now.set(key, n);
-    if (n > (before.get(key) ?? 0)) {
-      log.info({ exporter: e.exporter, domain: e.domain, version: e.version, templates: e.templates, optionsTemplates: e.optionsTemplates }, 'templates learned');
-    }
+    if (n <= (before.get(key) ?? 0) || lines++ >= MAX_TEMPLATE_LINES) continue;
+    log.info({ exporter: e.exporter, domain: e.domain, version: e.version, templates: e.templates, optionsTemplates: e.optionsTemplates }, 'templates learned');
+  }
+  if (lines > MAX_TEMPLATE_LINES) {
+    const more = lines - MAX_TEMPLATE_LINES;
+    log.info({ domains: more }, `templates learned by ${more} more exporter domains (not listed one by one)`);
   }
   return now;
 }

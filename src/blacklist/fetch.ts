@@ -6,6 +6,9 @@
  * ends costs `maxBytes` and no more), one deadline covers headers, redirects and body, and
  * redirects are followed by hand so that none can lead to a scheme other than http(s).
  * Conditional requests (If-None-Match / If-Modified-Since) make an unchanged list cost a 304.
+ * Whatever the server says that ends up in a reason (status text, a redirect target, an error
+ * message) is cut short and has its control characters escaped: reasons are printed to terminals
+ * and stored in the version history.
  */
 import { open } from 'node:fs/promises';
 import type { SourceConfig } from '../config.js';
@@ -86,10 +89,16 @@ async function fetchUrl(src: SourceConfig, opts: FetchOptions): Promise<FetchOut
     const res = await doFetch(url, { headers, redirect: 'manual', signal });
     if (REDIRECT_STATUSES.has(res.status)) {
       await res.body?.cancel().catch(() => undefined);
-      if (hop >= MAX_REDIRECTS) return failed(`more than ${MAX_REDIRECTS} redirects (last to ${url.href})`);
+      if (hop >= MAX_REDIRECTS) return failed(`more than ${MAX_REDIRECTS} redirects (last to ${serverText(url.href)})`);
       const location = res.headers.get('location');
       if (location === null) return failed(`HTTP ${res.status} redirect without a Location header`);
-      url = new URL(location, url);
+      let next: URL;
+      try {
+        next = new URL(location, url);
+      } catch {
+        return failed(`HTTP ${res.status} redirect to an invalid URL: ${serverText(location)}`);
+      }
+      url = next;
       continue;
     }
     if (res.status === 304) {
@@ -99,7 +108,7 @@ async function fetchUrl(src: SourceConfig, opts: FetchOptions): Promise<FetchOut
     }
     if (res.status < 200 || res.status > 299) {
       await res.body?.cancel().catch(() => undefined);
-      return failed(`HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`);
+      return failed(`HTTP ${res.status}${res.statusText ? ` ${serverText(res.statusText)}` : ''}`);
     }
     const declared = Number(res.headers.get('content-length'));
     if (Number.isFinite(declared) && declared > src.maxBytes) {
@@ -119,28 +128,53 @@ async function fetchUrl(src: SourceConfig, opts: FetchOptions): Promise<FetchOut
   }
 }
 
-/** The body's chunks, or null as soon as they pass `max` bytes (the stream is cancelled then). */
+/**
+ * The body, or null as soon as it passes `max` bytes (the stream is cancelled then). Chunks are
+ * copied into one growing buffer: a server that sends millions of 1-byte chunks costs `max`
+ * bytes, not millions of small buffers each holding on to the socket read it came from.
+ */
 async function readBounded(res: Response, max: number): Promise<{ chunks: Uint8Array[]; bytes: number } | null> {
-  const chunks: Uint8Array[] = [];
+  let buf = Buffer.allocUnsafe(0);
   let bytes = 0;
-  if (res.body === null) return { chunks, bytes };
+  if (res.body === null) return { chunks: [], bytes };
   const reader = res.body.getReader();
   for (;;) {
     const { done, value } = await reader.read();
-    if (done) return { chunks, bytes };
-    bytes += value.byteLength;
-    if (bytes > max) {
+    if (done) return { chunks: [buf.subarray(0, bytes)], bytes };
+    if (bytes + value.byteLength > max) {
       await reader.cancel().catch(() => undefined);
       return null;
     }
-    chunks.push(value);
+    if (bytes + value.byteLength > buf.length) {
+      const grown = Buffer.allocUnsafe(Math.min(max, Math.max(64 * 1024, 2 * buf.length, bytes + value.byteLength)));
+      buf.copy(grown, 0, 0, bytes);
+      buf = grown;
+    }
+    buf.set(value, bytes);
+    bytes += value.byteLength;
   }
 }
 
-/** UTF-8, with a BOM dropped and bad bytes replaced: the parser then reports the lines as bad. */
+/**
+ * Text of a list: UTF-8 with a BOM dropped and bad bytes replaced (the parser then reports those
+ * lines as bad); UTF-16 when a UTF-16 BOM says so (lists saved by Windows editors).
+ */
 function decode(chunks: Uint8Array[]): string {
-  const text = Buffer.concat(chunks).toString('utf8');
+  const b = Buffer.concat(chunks);
+  if (b.length >= 2 && b[0] === 0xff && b[1] === 0xfe) return b.subarray(2).toString('utf16le');
+  if (b.length >= 2 && b[0] === 0xfe && b[1] === 0xff) {
+    const le = Buffer.from(b.subarray(2, 2 + ((b.length - 2) & ~1)));
+    return le.swap16().toString('utf16le');
+  }
+  const text = b.toString('utf8');
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** Text from the server in a reason: at most `max` characters, control characters escaped. */
+function serverText(s: string, max = 120): string {
+  const cut = s.length > max ? `${s.slice(0, max)}...` : s;
+  // eslint-disable-next-line no-control-regex
+  return cut.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 function failed(reason: string): FetchOutcome {
@@ -159,7 +193,8 @@ function describeError(e: unknown, src: SourceConfig): string {
   if (cause !== undefined) {
     // undici wraps socket errors: "fetch failed" with the real reason in cause.
     if (cause.code === 'UND_ERR_SOCKET' || cause.code === 'ECONNRESET') return 'connection reset or closed by the server';
-    return `${err.message ?? 'fetch failed'}: ${cause.code ?? cause.message ?? String(cause)}`;
+    if (cause.code === 'UND_ERR_HEADERS_OVERFLOW') return 'the answer\'s headers are larger than allowed (UND_ERR_HEADERS_OVERFLOW)';
+    return serverText(`${err.message ?? 'fetch failed'}: ${cause.code ?? cause.message ?? String(cause)}`);
   }
-  return err?.message ?? String(e);
+  return serverText(err?.message ?? String(e));
 }

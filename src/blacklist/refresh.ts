@@ -213,7 +213,14 @@ async function refreshOne(
   if (fetched.status === 'failed') return out('failed', fetched.reason);
   if (fetched.status === 'unchanged') return out('unchanged', null);
 
-  const parsed = parseList(src.format, fetched.text, src.name);
+  let parsed: ReturnType<typeof parseList>;
+  try {
+    parsed = parseList(src.format, fetched.text, src.name);
+  } catch (e) {
+    // The parsers are built never to throw; should one still (a stack overflow on some input
+    // nobody thought of), this source fails alone instead of taking the whole refresh with it.
+    return out('failed', `the ${src.format} parser gave up: ${String((e as Error)?.message ?? e).slice(0, 200)}`);
+  }
   const problems = { parseErrors: parsed.errors.length, parseWarnings: parsed.warnings.length };
   for (const p of parsed.errors.concat(parsed.warnings).slice(0, MAX_PROBLEMS_LOGGED)) opts.log.warn({ code: p.code, source: src.name }, p.message);
   const entries: StoreEntry[] = [];

@@ -4,7 +4,8 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseSize } from '../blacklist/units.js';
-import { runCollect, parseListen } from '../collect.js';
+import { MAX_EXPORTERS_IN_STATS, runCollect, parseListen } from '../collect.js';
+import { worstExporters } from '../capture/netflow/decoder.js';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../config.js';
 import { PoolwatchError } from '../errors.js';
 import { log } from '../log.js';
@@ -160,7 +161,7 @@ Examples:
           decoder: result.decoder,
           exportLoss: result.exporters.reduce((n, e) => n + e.sequenceLost, 0),
           kernelDrops: result.stats.kernelDrops,
-          exporters: result.exporters,
+          exporters: worstExporters(result.exporters, MAX_EXPORTERS_IN_STATS),
           rules: result.records,
           dumped: dumper?.lines,
           seconds: Number(result.seconds.toFixed(3)),

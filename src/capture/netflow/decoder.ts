@@ -7,16 +7,16 @@
  * every eviction is counted), and never throws on any bytes: damage is counted on the exporter
  * and described, with the exporter and byte offset, in the `error` of decode().
  */
+import { ExporterTable } from './exporters.js';
 import { decodeIpfix, IPFIX_HEADER, ipfixDomain } from './ipfix.js';
 import { dropPending, expirePending } from './pending.js';
 import { u16, u32 } from './read.js';
 import type { Msg } from './sets.js';
 import {
   DEFAULT_LIMITS,
-  domainKey,
-  DomainState,
-  ExporterState,
+  newTotals,
   type DecoderLimits,
+  type ExporterState,
   type ExporterStats,
   type Header,
   type Run,
@@ -40,9 +40,9 @@ export interface DecodeResult {
 
 export class FlowDecoder {
   readonly limits: DecoderLimits;
-  readonly totals: Totals = { datagrams: 0, records: 0, dropped: 0, errors: 0, garbage: 0, exportersEvicted: 0, domainsEvicted: 0 };
-  /** Exporters in least-recently-heard order (Map insertion order; re-inserted per datagram). */
-  private readonly exps = new Map<string, ExporterState>();
+  readonly totals: Totals = newTotals();
+  /** Exporters in two tiers (probation, established), each in least-recently-heard order. */
+  private readonly table: ExporterTable;
   private lastSweepMs = -Infinity;
 
   constructor(limits?: Partial<DecoderLimits>) {
@@ -57,7 +57,9 @@ export class FlowDecoder {
     l.maxExporters = Math.max(1, Math.floor(l.maxExporters));
     l.maxDomainsPerExporter = Math.max(1, Math.floor(l.maxDomainsPerExporter));
     l.maxTemplatesPerExporter = Math.max(1, Math.floor(l.maxTemplatesPerExporter));
+    l.maxDomains = Math.max(1, Math.floor(l.maxDomains));
     this.limits = l;
+    this.table = new ExporterTable(l, this.totals);
   }
 
   decode(
@@ -86,7 +88,7 @@ export class FlowDecoder {
     const names = version === 10 ? 'IPFIX' : `NetFlow v${version}`;
     if (size < need) return this.garbage(run, version, exporter, `${size} bytes, too short for the ${need}-byte ${names} header`);
 
-    const exp = this.exporter(exporter, run);
+    const exp = this.table.heard(exporter, receivedAtMs, run);
     if (receivedAtMs === receivedAtMs) this.expire(exp, receivedAtMs, run);
 
     let domain: number;
@@ -106,7 +108,7 @@ export class FlowDecoder {
       domain = ipfixDomain(buf, start);
       h = { exporter, version: 10, exportMs: u32(buf, start + 4) * 1000, sysUptime: -1 };
     }
-    const dom = this.domain(exp, h.version, domain, run);
+    const dom = this.table.domain(exp, h.version, domain, run);
 
     if (version === 5) {
       decodeV5(buf, start, end, dom, h, run);
@@ -115,18 +117,24 @@ export class FlowDecoder {
       if (version === 9) decodeV9(buf, start, end, m);
       else decodeIpfix(buf, start, end, m);
     }
+    this.table.delivered(exp, run.records);
     return { version, records: run.records, error: run.error };
   }
 
   /** End of input: sets still waiting for a template are dropped (and counted). */
   finish(): void {
     const run: Run = { onRecord: () => {}, records: 0, error: null, totals: this.totals };
-    for (const exp of this.exps.values()) dropPending(exp, run);
+    for (const exp of this.table.all()) dropPending(exp, run);
   }
 
-  exporters(): ExporterStats[] {
+  /**
+   * Per exporter and domain. With `limit`, at most that many: the domains with the most errors,
+   * garbage and dropped records, then the most datagrams (a log line under a flood of fake
+   * exporters stays short; totals count them all).
+   */
+  exporters(limit = Infinity): ExporterStats[] {
     const out: ExporterStats[] = [];
-    for (const exp of this.exps.values()) {
+    for (const exp of this.table.all()) {
       for (const d of exp.domains.values()) {
         out.push({
           exporter: d.exporter,
@@ -148,54 +156,20 @@ export class FlowDecoder {
           setsPending: d.setsPending,
           setsDropped: d.setsDropped,
           templatesEvicted: exp.templatesEvicted,
+          garbage: exp.garbage,
+          established: exp.established,
         });
       }
     }
-    return out;
+    return worstExporters(out, limit);
   }
 
   private garbage(run: Run, version: number, exporter: string, why: string): DecodeResult {
     this.totals.garbage++;
+    // Counted on a known exporter; an unknown address gets no state from garbage.
+    const exp = this.table.peek(exporter);
+    if (exp !== undefined) this.table.garbage(exp);
     return { version, records: 0, error: `datagram from ${exporter}, offset 0: ${why}` };
-  }
-
-  /** The exporter's state, most recently heard now; the longest silent is forgotten beyond the cap. */
-  private exporter(address: string, run: Run): ExporterState {
-    let exp = this.exps.get(address);
-    if (exp !== undefined) {
-      this.exps.delete(address);
-      this.exps.set(address, exp);
-      return exp;
-    }
-    exp = new ExporterState(address);
-    this.exps.set(address, exp);
-    while (this.exps.size > this.limits.maxExporters) {
-      const old = this.exps.values().next().value as ExporterState;
-      this.exps.delete(old.address);
-      dropPending(old, run);
-      this.totals.exportersEvicted++;
-    }
-    return exp;
-  }
-
-  private domain(exp: ExporterState, version: 5 | 9 | 10, domain: number, run: Run): DomainState {
-    const key = domainKey(version, domain);
-    let dom = exp.domains.get(key);
-    if (dom !== undefined) {
-      exp.domains.delete(key);
-      exp.domains.set(key, dom);
-      return dom;
-    }
-    dom = new DomainState(exp.address, version, domain);
-    exp.domains.set(key, dom);
-    while (exp.domains.size > this.limits.maxDomainsPerExporter) {
-      const old = exp.domains.values().next().value as DomainState;
-      exp.domains.delete(old.key);
-      dropPending(exp, run, old);
-      for (const t of exp.templates.values()) if (t.dom === old) exp.templates.delete(t.key);
-      this.totals.domainsEvicted++;
-    }
-    return dom;
   }
 
   /** Pending sets past their TTL: this exporter's now, everyone's every TTL/2 of arrival time. */
@@ -204,7 +178,17 @@ export class FlowDecoder {
     if (exp.pending.length > 0) expirePending(exp, now, ttl, run);
     if (now - this.lastSweepMs >= ttl / 2) {
       this.lastSweepMs = now;
-      for (const e of this.exps.values()) if (e.pending.length > 0) expirePending(e, now, ttl, run);
+      for (const e of this.table.all()) if (e.pending.length > 0) expirePending(e, now, ttl, run);
     }
   }
+}
+
+/**
+ * At most `limit` exporter domains for a log line: the most damaged, then the busiest (a flood of
+ * fake exporters would otherwise make one line megabytes). The list itself when it is short enough.
+ */
+export function worstExporters(list: ExporterStats[], limit: number): ExporterStats[] {
+  if (list.length <= limit) return list;
+  const trouble = (e: ExporterStats) => e.errors + e.garbage + e.recordsDropped;
+  return [...list].sort((a, b) => trouble(b) - trouble(a) || b.datagrams - a.datagrams).slice(0, Math.max(0, limit));
 }

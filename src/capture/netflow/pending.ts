@@ -22,7 +22,8 @@ export function addPending(
   run: Run,
 ): void {
   const size = end - body;
-  if (limits.maxPendingPerExporter <= 0 || size > limits.maxPendingBytesPerExporter) {
+  // Past the cap over all exporters the new set is dropped: the waiting ones expire or are drained.
+  if (limits.maxPendingPerExporter <= 0 || size > limits.maxPendingBytesPerExporter || exp.table.totals.pendingBytes + size > limits.maxPendingBytes) {
     dom.setsDropped++;
     drop(run, dom, 1);
     return;

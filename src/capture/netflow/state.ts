@@ -6,7 +6,7 @@
 import type { FlowRecord } from './types.js';
 
 export interface DecoderLimits {
-  /** Exporter addresses remembered; the one silent the longest is forgotten first. */
+  /** Exporter addresses remembered; the newcomer silent the longest is forgotten first (exporters.ts). */
   maxExporters: number;
   /** Templates and options templates per exporter address (all its domains); least recently used evicted. */
   maxTemplatesPerExporter: number;
@@ -18,6 +18,21 @@ export interface DecoderLimits {
   maxDomainsPerExporter: number;
   /** Bytes of pending data sets per exporter (extension: 64 sets of 64 KiB would be 4 MiB each). */
   maxPendingBytesPerExporter: number;
+  // Caps over all exporters together (extension). The per-exporter caps alone would let a crowd of
+  // fake exporters hold maxExporters times each of them: 1000 x 1000 templates of 512 fields
+  // would be 5.9 GB (measured: 1.77 GB of RSS at 300 exporters), 1000 x 256 domains 180 MB,
+  // 1000 x 256 KiB of pending sets 256 MB.
+  /** Observation domains of all exporters; beyond it the least recently heard newcomers lose theirs first. */
+  maxDomains: number;
+  /** Estimated bytes of all compiled templates (templateCost); evicted from newcomers first. */
+  maxTemplateBytes: number;
+  /** Bytes of pending data sets of all exporters; a set that would pass it is dropped (counted). */
+  maxPendingBytes: number;
+  /**
+   * An established exporter keeps its place while it exports; silent this long (arrival time, ms)
+   * it may give its place to a newcomer when the established tier (3/4 of maxExporters) is full.
+   */
+  establishedIdleMs: number;
 }
 
 export const DEFAULT_LIMITS: DecoderLimits = {
@@ -27,6 +42,10 @@ export const DEFAULT_LIMITS: DecoderLimits = {
   pendingTtlMs: 60_000,
   maxDomainsPerExporter: 256,
   maxPendingBytesPerExporter: 256 * 1024,
+  maxDomains: 16_384,
+  maxTemplateBytes: 64 * 1024 * 1024,
+  maxPendingBytes: 32 * 1024 * 1024,
+  establishedIdleMs: 10 * 60_000,
 };
 
 export interface ExporterStats {
@@ -72,8 +91,12 @@ export interface ExporterStats {
   /** Exact numbers of data sets waiting for / dropped without their template. */
   setsPending: number;
   setsDropped: number;
-  /** Templates of this exporter address evicted by maxTemplatesPerExporter. */
+  /** Templates of this exporter address evicted by maxTemplatesPerExporter or maxTemplateBytes. */
   templatesEvicted: number;
+  /** Datagrams from this exporter address that were not flow export at all (exporter-wide, like templatesEvicted). */
+  garbage: number;
+  /** The exporter address has delivered records in two datagrams: a flood of newcomers evicts it last. */
+  established: boolean;
 }
 
 /** A template compiled into a flat plan: one entry per field, adjacent skipped fields merged. */
@@ -153,16 +176,50 @@ export interface Pending {
   receivedAtMs: number;
 }
 
+/**
+ * What an exporter needs of the table that holds all of them (exporters.ts): the caps, the totals
+ * whose gauges its templates and pending sets are charged to, and both tiers in least recently
+ * heard order, for the global caps to pick whom to take from.
+ */
+export interface ExporterTableRef {
+  readonly limits: DecoderLimits;
+  readonly totals: Totals;
+  /** Exporters not (yet) established, least recently heard first: evicted first. */
+  readonly probation: Map<string, ExporterState>;
+  /** Exporters that delivered records in two datagrams, least recently heard first. */
+  readonly established: Map<string, ExporterState>;
+}
+
 export class ExporterState {
   readonly address: string;
+  readonly table: ExporterTableRef;
   readonly domains = new Map<number, DomainState>();
   /** All templates of all domains, in least-recently-used order (Map insertion order). */
   readonly templates = new Map<number, Template>();
   pending: Pending[] = [];
-  pendingBytes = 0;
   templatesEvicted = 0;
-  constructor(address: string) {
+  /** Estimated bytes of this exporter's templates (templateCost), part of totals.templateBytes. */
+  templateBytes = 0;
+  /** In the table's established tier. */
+  established = false;
+  /** Datagrams that delivered records (counted until established). */
+  recordDatagrams = 0;
+  /** Arrival time of its latest datagram (ms; NaN when the caller gave none). */
+  lastHeardMs = NaN;
+  /** Datagrams from this address that were not flow export (bad version, too short). */
+  garbage = 0;
+  private ownPendingBytes = 0;
+  constructor(address: string, table: ExporterTableRef) {
     this.address = address;
+    this.table = table;
+  }
+  /** Bytes of this exporter's pending sets; every change is mirrored in totals.pendingBytes. */
+  get pendingBytes(): number {
+    return this.ownPendingBytes;
+  }
+  set pendingBytes(v: number) {
+    this.table.totals.pendingBytes += v - this.ownPendingBytes;
+    this.ownPendingBytes = v;
   }
 }
 
@@ -182,9 +239,29 @@ export interface Totals {
   dropped: number;
   errors: number;
   garbage: number;
-  /** Extensions: exporter addresses forgotten by maxExporters, domains by maxDomainsPerExporter. */
+  /** Extensions: exporter addresses forgotten by maxExporters, domains by maxDomainsPerExporter or maxDomains. */
   exportersEvicted: number;
   domainsEvicted: number;
+  /** Templates evicted by maxTemplatesPerExporter or maxTemplateBytes. */
+  templatesEvicted: number;
+  // Gauges: what the decoder holds now, each bounded by its cap in DecoderLimits.
+  /** Exporter addresses held (maxExporters), and of them established ones. */
+  exporters: number;
+  established: number;
+  /** Observation domains held (maxDomains). */
+  domains: number;
+  /** Templates and options templates held, and their estimated bytes (maxTemplateBytes). */
+  templates: number;
+  templateBytes: number;
+  /** Bytes of data sets waiting for their template (maxPendingBytes). */
+  pendingBytes: number;
+}
+
+export function newTotals(): Totals {
+  return {
+    datagrams: 0, records: 0, dropped: 0, errors: 0, garbage: 0, exportersEvicted: 0, domainsEvicted: 0, templatesEvicted: 0,
+    exporters: 0, established: 0, domains: 0, templates: 0, templateBytes: 0, pendingBytes: 0,
+  };
 }
 
 /** One decode() call: where records go, and what it reports back. */
