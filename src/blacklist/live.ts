@@ -6,6 +6,7 @@
  */
 import { isV4Mapped } from './addr.js';
 import { buildDomainIndex, DomainIndex } from './domains.js';
+import type { AddressTable } from './address-table.js';
 import { BlacklistIndex, buildIndex } from './lookup.js';
 import type { BlacklistEntry, DomainEntry } from './types.js';
 
@@ -275,9 +276,9 @@ export class LiveBlacklist {
  * read for one run. Build it completely, then hand it to `swap`: the old one serves meanwhile.
  */
 export function buildSnapshot(
-  addresses: readonly BlacklistEntry[],
+  addresses: readonly BlacklistEntry[] | AddressTable,
   domains: readonly DomainEntry[],
-  allow: readonly BlacklistEntry[] = [],
+  allow: readonly BlacklistEntry[] | AddressTable = [],
 ): BlacklistSnapshot {
   return { addresses: buildIndex(addresses, allow), domains: buildDomainIndex(domains) };
 }

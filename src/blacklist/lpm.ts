@@ -9,6 +9,10 @@
  * no string or bigint key is built per lookup, so a lookup allocates nothing.
  *
  * A bucket holds the entries for one network; several only when they differ in port range.
+ *
+ * Holds the entry objects it is given (organisation ranges key their organisation by them, see
+ * report/orgs.ts). Blacklists use AddressTable (address-table.ts) instead: the same lookup over
+ * typed-array columns, with no object kept per entry.
  */
 import { isV4Mapped } from './addr.js';
 import type { BlacklistEntry } from './types.js';

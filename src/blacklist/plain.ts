@@ -154,14 +154,20 @@ export function parsePortRange(portPart: string, whole: string): { portLo: numbe
   return { portLo, portHi };
 }
 
+/** The fields an entry's text is made of. */
+export type EntryNetwork = Pick<BlacklistEntry, 'version' | 'addr' | 'prefixLen' | 'portLo' | 'portHi'>;
+
 /** "a.b.c.d[/len]" or "v6[/len]": the prefix is left out for a single host. */
-function canonicalNet(e: BlacklistEntry): string {
+function canonicalNet(e: Pick<BlacklistEntry, 'version' | 'addr' | 'prefixLen'>): string {
   const a = e.version === 4 ? formatIPv4(e.addr) : formatIPv6(e.addr);
   return e.prefixLen === (e.version === 4 ? 32 : 128) ? a : `${a}/${e.prefixLen}`;
 }
 
-/** The one spelling used in reports and in tests: same entry, same text, whatever the input looked like. */
-export function canonicalText(e: BlacklistEntry): string {
+/**
+ * The one spelling used in reports and in tests: same entry, same text, whatever the input looked
+ * like. (Generic so an object with more fields than these may be passed as a literal.)
+ */
+export function canonicalText<T extends EntryNetwork>(e: T): string {
   const net = canonicalNet(e);
   if (e.portLo === 0 && e.portHi === 65535) return net;
   const ports = e.portLo === e.portHi ? `${e.portLo}` : `${e.portLo}-${e.portHi}`;

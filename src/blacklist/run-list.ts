@@ -6,18 +6,26 @@
  * refresh the sources themselves every `refreshInterval`.
  */
 import type { Database } from '../report/db.js';
-import type { BlacklistConfig } from '../config.js';
+import type { BlacklistConfig, Config } from '../config.js';
 import type { Logger } from '../log.js';
-import { buildSnapshot, LiveBlacklist } from './live.js';
+import { AddressTable } from './address-table.js';
+import { countReports } from './formats/index.js';
+import { loadListFileInto, type TableListFormat } from './list-reader.js';
+import { LiveBlacklist, type BlacklistSnapshot } from './live.js';
+import { BlacklistIndex, tableOf } from './lookup.js';
+import { buildDomainIndex } from './domains.js';
 import { ensureVersion, refreshBlacklist } from './refresh.js';
-import { currentVersion, loadSnapshot } from './store.js';
+import { currentVersion, loadStoredList } from './store.js';
 import type { BlacklistEntry, DomainEntry } from './types.js';
 
-/** Entries that hold for one run only, and the allow-list. */
+/**
+ * Entries that hold for one run only, and the allow-list. Addresses come as a table (what
+ * loadRunOnlyLists reads: no object per entry) or, for small hand-made lists, as entries.
+ */
 export interface RunOnlyLists {
-  addresses: readonly BlacklistEntry[];
+  addresses: readonly BlacklistEntry[] | AddressTable;
   domains: readonly DomainEntry[];
-  allow: readonly BlacklistEntry[];
+  allow: readonly BlacklistEntry[] | AddressTable;
 }
 
 export interface RunBlacklist {
@@ -27,13 +35,59 @@ export interface RunBlacklist {
   entries: number;
 }
 
+const MAX_LIST_PROBLEMS_LOGGED = 20;
+
+/**
+ * The lists that hold for one run only: --blacklist files (addresses and names, the `entries`
+ * format) and the allow-list (`plain`). Shared by packet scans, flow scans and the collector.
+ * Addresses go straight into tables, read once for the whole run and shared by every version
+ * the run swaps in.
+ */
+export function loadRunOnlyLists(blacklistFiles: readonly string[], config: Pick<Config, 'allowFiles'>, log: Logger): RunOnlyLists {
+  const addresses = new AddressTable();
+  const allow = new AddressTable();
+  const domains: DomainEntry[] = [];
+  const load = (format: TableListFormat, file: string, into: AddressTable) => {
+    const got = loadListFileInto(format, file, into);
+    // A list of a million broken lines must not become a million log lines.
+    const problems = got.errors.concat(got.warnings);
+    for (const e of problems.slice(0, MAX_LIST_PROBLEMS_LOGGED)) log.warn({ code: e.code }, e.message);
+    const more = countReports(got.errors) + countReports(got.warnings) - Math.min(problems.length, MAX_LIST_PROBLEMS_LOGGED);
+    if (more > 0) log.warn({ file, problems: more + MAX_LIST_PROBLEMS_LOGGED }, `${file}: ${more} more problems not logged`);
+    for (const d of got.domains) domains.push(d);
+  };
+  // The configuration's sources live in the database, versioned (see load below); here only what
+  // holds for this run: --blacklist files (addresses and names) and the allow-list.
+  for (const f of blacklistFiles) load('entries', f, addresses);
+  for (const f of config.allowFiles) load('plain', f, allow);
+  addresses.compact();
+  allow.compact();
+  return { addresses, domains, allow };
+}
+
+/** Tables made from entry arrays, made once per array (a run reloads with the same run-only lists). */
+const tables = new WeakMap<readonly BlacklistEntry[], AddressTable>();
+function asTable(x: readonly BlacklistEntry[] | AddressTable): AddressTable {
+  if (x instanceof AddressTable) return x;
+  let t = tables.get(x);
+  if (t === undefined) tables.set(x, (t = tableOf(x)));
+  return t;
+}
+
 /** Load the stored version in force now, with the run-only lists, as a snapshot ready to swap in. */
-function load(db: Database, extra: RunOnlyLists, nowMs: number) {
-  const snap = loadSnapshot(db, nowMs);
-  // Stored entries first: at equal prefixes the index keeps the first, which names a version.
-  const addresses = snap.addresses.concat(extra.addresses);
-  const domains = snap.domains.concat(extra.domains);
-  return { version: snap.version, snapshot: buildSnapshot(addresses, domains, extra.allow), entries: addresses.length + domains.length };
+function load(db: Database, extra: RunOnlyLists, nowMs: number): { version: number | null; snapshot: BlacklistSnapshot; entries: number } {
+  const stored = loadStoredList(db, nowMs);
+  const runAddresses = asTable(extra.addresses);
+  const allow = asTable(extra.allow);
+  // Stored entries first: at equal prefixes and ports the index keeps the first, which names a version.
+  const black = [stored.addresses, runAddresses].filter((t) => t.size > 0);
+  const addresses = new BlacklistIndex(black, allow.size > 0 ? [allow] : []);
+  const domains = stored.domains.concat(extra.domains);
+  return {
+    version: stored.version,
+    snapshot: { addresses, domains: buildDomainIndex(domains) },
+    entries: stored.addresses.size + runAddresses.size + domains.length,
+  };
 }
 
 export async function openRunBlacklist(db: Database, config: { blacklist: BlacklistConfig }, extra: RunOnlyLists, log: Logger): Promise<RunBlacklist> {
@@ -102,4 +156,13 @@ export function keepCurrent(
     clearInterval(poll);
     if (refresh !== null) clearInterval(refresh);
   };
+}
+
+/**
+ * The list in force now, read without writing anything (the database may be open read only):
+ * what a `scan --workers` worker runs with, loaded again when the main thread's list changes.
+ */
+export function loadRunBlacklist(db: Database, extra: RunOnlyLists, nowMs: number = Date.now()): RunBlacklist {
+  const { version, snapshot, entries } = load(db, extra, nowMs);
+  return { live: new LiveBlacklist(snapshot), version, entries };
 }

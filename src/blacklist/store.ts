@@ -17,6 +17,8 @@
  */
 import type { Database } from '../report/db.js';
 import { guard } from '../report/db.js';
+import { AddressTable, type EntryOrigin } from './address-table.js';
+import { canonicalText } from './plain.js';
 import type { BlacklistEntry, DomainEntry, EntryLabels } from './types.js';
 
 export type VersionReason = 'bootstrap' | 'refresh' | 'add' | 'remove' | 'import';
@@ -336,37 +338,94 @@ export function sourceStates(db: Database): Map<string, SourceState> {
  * version is not rewritten for it (the next refresh removes expired entries). One read transaction.
  */
 export function loadSnapshot(db: Database, nowMs: number): Snapshot {
+  const addresses: (BlacklistEntry & EntryLabels)[] = [];
+  const got = readCurrent(db, nowMs, (r, version) => {
+    const e: BlacklistEntry & EntryLabels = {
+      version: r[A_IP_VERSION], addr: new Uint8Array(r[A_ADDR]), prefixLen: r[A_PREFIX_LEN],
+      portLo: r[A_PORT_LO], portHi: r[A_PORT_HI], text: r[A_TEXT], source: r[A_SOURCE], listVersion: version,
+    };
+    if (r[A_EXPIRES_AT] !== null) e.expiresAt = r[A_EXPIRES_AT];
+    if (r[A_COIN] !== null) e.coin = r[A_COIN];
+    if (r[A_LABEL] !== null) e.label = r[A_LABEL];
+    addresses.push(e);
+  });
+  return { version: got.version, addresses, domains: got.domains };
+}
+
+/** The current version as a scan holds it: address entries in a table (no object per entry). */
+export interface StoredList {
+  version: number | null;
+  addresses: AddressTable;
+  domains: DomainEntry[];
+}
+
+/** loadSnapshot for scans: the same entries, the addresses straight into an AddressTable. */
+export function loadStoredList(db: Database, nowMs: number): StoredList {
+  const table = new AddressTable();
+  const fields = { version: 4 as 4 | 6, addr: new Uint8Array(0), prefixLen: 0, portLo: 0, portHi: 0 };
+  let last: unknown[] | null = null;
+  let origin = 0;
+  const got = readCurrent(db, nowMs, (r, version) => {
+    // Rows of one source and labels share an origin: look it up only when they change.
+    if (last === null || r[A_SOURCE] !== last[A_SOURCE] || r[A_COIN] !== last[A_COIN] || r[A_LABEL] !== last[A_LABEL]) {
+      const o: EntryOrigin = { source: r[A_SOURCE], listVersion: version };
+      if (r[A_COIN] !== null) o.coin = r[A_COIN];
+      if (r[A_LABEL] !== null) o.label = r[A_LABEL];
+      origin = table.origin(o);
+      last = r;
+    }
+    fields.version = r[A_IP_VERSION];
+    fields.addr = r[A_ADDR];
+    fields.prefixLen = r[A_PREFIX_LEN];
+    fields.portLo = r[A_PORT_LO];
+    fields.portHi = r[A_PORT_HI];
+    // Stored texts are canonical (every parser writes canonicalText); keep one only if it is not.
+    const text: string = r[A_TEXT];
+    const own = canonicalText(fields) === text ? null : text;
+    table.addBytes(fields.version, fields.addr, fields.prefixLen, fields.portLo, fields.portHi, origin, r[A_EXPIRES_AT] ?? NaN, own);
+  });
+  table.compact();
+  return { version: got.version, addresses: table, domains: got.domains };
+}
+
+/** Columns of an address row as readCurrent hands it (raw rows: an array, not an object per row). */
+const A_SOURCE = 0;
+const A_TEXT = 1;
+const A_IP_VERSION = 2;
+const A_ADDR = 3;
+const A_PREFIX_LEN = 4;
+const A_PORT_LO = 5;
+const A_PORT_HI = 6;
+const A_COIN = 7;
+const A_LABEL = 8;
+const A_EXPIRES_AT = 9;
+type AddressRow = any[];
+
+/** One read transaction over the current version: address rows to `onAddress`, domain entries returned. */
+function readCurrent(db: Database, nowMs: number, onAddress: (r: AddressRow, version: number) => void): { version: number | null; domains: DomainEntry[] } {
+  const live = 'removed_in IS NULL AND (expires_at IS NULL OR expires_at > @now)';
   return guard(db, () =>
     db.transaction(() => {
       const version = currentVersion(db);
-      const snap: Snapshot = { version, addresses: [], domains: [] };
-      if (version === null) return snap;
-      const rows = db
-        .prepare(
-          `SELECT source, kind, text, ip_version, addr, prefix_len, name, port_lo, port_hi, coin, label, expires_at
-           FROM blacklist_entries WHERE removed_in IS NULL AND (expires_at IS NULL OR expires_at > ?)`,
-        )
-        .iterate(nowMs) as IterableIterator<EntryRow>;
-      // Not fromRow: a million entries should cost one object each, not two.
-      for (const r of rows) {
-        if (r.kind === 'ip') {
-          const e: BlacklistEntry & EntryLabels = {
-            version: r.ip_version!, addr: new Uint8Array(r.addr!), prefixLen: r.prefix_len!,
-            portLo: r.port_lo, portHi: r.port_hi, text: r.text, source: r.source, listVersion: version,
-          };
-          if (r.expires_at !== null) e.expiresAt = r.expires_at;
-          if (r.coin !== null) e.coin = r.coin;
-          if (r.label !== null) e.label = r.label;
-          snap.addresses.push(e);
-        } else {
-          const e: DomainEntry = { name: r.name!, portLo: r.port_lo, portHi: r.port_hi, text: r.text, source: r.source, listVersion: version };
-          if (r.expires_at !== null) e.expiresAt = r.expires_at;
-          if (r.coin !== null) e.coin = r.coin;
-          if (r.label !== null) e.label = r.label;
-          snap.domains.push(e);
-        }
+      const domains: DomainEntry[] = [];
+      if (version === null) return { version, domains };
+      // Raw rows (arrays) and only the columns used: a million rows are read in about half the time.
+      const addresses = db
+        .prepare(`SELECT source, text, ip_version, addr, prefix_len, port_lo, port_hi, coin, label, expires_at FROM blacklist_entries WHERE kind = 'ip' AND ${live}`)
+        .raw(true)
+        .iterate({ now: nowMs }) as IterableIterator<AddressRow>;
+      for (const r of addresses) onAddress(r, version);
+      const names = db
+        .prepare(`SELECT source, text, name, port_lo, port_hi, coin, label, expires_at FROM blacklist_entries WHERE kind = 'domain' AND ${live}`)
+        .iterate({ now: nowMs }) as IterableIterator<EntryRow>;
+      for (const r of names) {
+        const e: DomainEntry = { name: r.name!, portLo: r.port_lo, portHi: r.port_hi, text: r.text, source: r.source, listVersion: version };
+        if (r.expires_at !== null) e.expiresAt = r.expires_at;
+        if (r.coin !== null) e.coin = r.coin;
+        if (r.label !== null) e.label = r.label;
+        domains.push(e);
       }
-      return snap;
+      return { version, domains };
     })(),
   );
 }
