@@ -69,8 +69,9 @@ async function start(): Promise<void> {
           break;
         }
         case 'reload':
-          // A newer stored version (a refresh, SIGHUP in the main thread): the same swap as there.
-          if (!memory) list.live.swap(loadRunBlacklist(db, runOnly).live.snapshot);
+          // A newer stored version or --blacklist files read again (a refresh, SIGHUP in the main
+          // thread): the same load and swap as there.
+          if (!memory) list.live.swap(loadRunBlacklist(db, loadRunOnlyLists(init.blacklistFiles, config, quiet)).live.snapshot);
           break;
         case 'finish':
           send({ type: 'finished', stats: pipeline.finish(), hits: take() });
