@@ -159,8 +159,9 @@ export async function runScan(req: ScanRequest): Promise<ScanResult> {
   const workers = (req.workers ?? 1) > 1
     ? await ScanWorkers.start(req.workers!, { config: req.config, dbPath: req.dbPath, blacklistFiles: req.blacklistFiles }, (hit) => sink.add(hit))
     : null;
-  // The workers hold lists of their own: a new version in force here (followed, SIGHUP) reaches them.
-  let listSeen = live.snapshot;
+  // The workers hold lists of their own: a new version in force here (followed, SIGHUP) reaches
+  // them before any chunk read after it.
+  if (workers !== null) live.onSwap = () => workers.reload();
   const packetsSoFar = () => (workers !== null ? workers.packets : pipeline.stats.packets);
   req.onLive?.(live);
   const stopReloads = liveInput && req.reload !== undefined ? serveReloads(req.reload, run, req.config, req.blacklistFiles, log) : () => {};
@@ -189,10 +190,6 @@ export async function runScan(req: ScanRequest): Promise<ScanResult> {
       let seen = 0;
       const timer = setInterval(() => {
         req.onProgress?.(packetsSoFar(), bytesDone + seen, totalBytes);
-        if (workers !== null && live.snapshot !== listSeen) {
-          listSeen = live.snapshot;
-          workers.reload();
-        }
         // A live capture runs for hours: write what is flagged as it goes, not only at the end.
         if (source.kind !== 'file') flush();
       }, 500);

@@ -140,9 +140,9 @@ describe('SIGTERM and SIGINT stop a live run cleanly', () => {
 });
 
 describe('SIGHUP reloads the configuration and the lists without stopping', () => {
-  it('scan -: a pool added to a --blacklist file is flagged for flows after the reload, no packet lost; a bad configuration on reload is logged and the old one kept', async () => {
+  it.each([[[]], [['--workers', '2']]])('scan - %j: a pool added to a --blacklist file is flagged for flows after the reload, no packet lost; a bad configuration on reload is logged and the old one kept', async (extra: string[]) => {
     const { db, list, config } = setup();
-    const p = start(['scan', '-q', '--no-progress', '--db', db, '-c', config, '-b', list, '-']);
+    const p = start(['scan', '-q', '--no-progress', ...extra, '--db', db, '-c', config, '-b', list, '-']);
     await p.waitForLog((l) => l.msg === 'blacklist loaded');
     let next = 1;
     let sent = 0;

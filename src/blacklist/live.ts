@@ -77,6 +77,8 @@ export function emptySnapshot(): BlacklistSnapshot {
 }
 
 export class LiveBlacklist {
+  /** Told of every swap, after the new snapshot is in force (scan --workers passes the news on). */
+  onSwap: (() => void) | null = null;
   private snap: BlacklistSnapshot;
   private readonly buckets = new Map<number, Learned>();
   private oldest: Learned | null = null;
@@ -124,6 +126,7 @@ export class LiveBlacklist {
   swap(next: BlacklistSnapshot): void {
     this.snap = next;
     this.stats.swaps++;
+    this.onSwap?.();
     for (let r = this.oldest; r !== null; ) {
       const newer = r.newer;
       const e = next.domains.listed(r.name);
