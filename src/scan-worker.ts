@@ -10,7 +10,7 @@ import { log as rootLog } from './log.js';
 import { Pipeline } from './pipeline.js';
 import { openDatabase } from './report/db.js';
 import type { FlowHit } from './report/types.js';
-import type { FromWorker, ToWorker, WorkerInit } from './scan-workers.js';
+import { DONE, PACKETS, type FromWorker, type ToWorker, type WorkerInit } from './scan-workers.js';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
@@ -44,16 +44,25 @@ async function start(): Promise<void> {
     return h;
   };
   let reader: CaptureReader | null = null;
+  let damageSaid = false;
+  const progress = new Int32Array(init.progress);
+  const at = 2 * init.index;
   port.on('message', (m: ToWorker) => {
     try {
       switch (m.type) {
         case 'begin':
           pipeline.beginInput(m.name, m.kind);
           reader = new CaptureReader(m.name, pipeline.handlePacket);
+          damageSaid = false;
           break;
         case 'chunk':
           reader!.push(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
-          send({ type: 'ack', packets: pipeline.stats.packets, damaged: reader!.stats.damaged !== null, hits: take() });
+          Atomics.store(progress, at + PACKETS, pipeline.stats.packets);
+          Atomics.add(progress, at + DONE, 1);
+          if (hits.length > 0 || (reader!.stats.damaged !== null && !damageSaid)) {
+            damageSaid = reader!.stats.damaged !== null;
+            send({ type: 'hits', damaged: damageSaid, hits: take() });
+          }
           break;
         case 'end-input': {
           const stats = reader!.end();

@@ -17,6 +17,11 @@ import type { FlowHit } from './report/types.js';
 export interface WorkerInit {
   index: number;
   count: number;
+  /**
+   * Per worker, two int32 slots: chunks done and packets taken. Shared memory, not a message per
+   * chunk: a postMessage costs more than parsing a MiB of small packets' headers.
+   */
+  progress: SharedArrayBuffer;
   config: Config;
   dbPath: string;
   blacklistFiles: string[];
@@ -31,7 +36,8 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'ack'; packets: number; damaged: boolean; hits: FlowHit[] }
+  /** Sent only when there is something to say: hits, or the input turned out damaged. */
+  | { type: 'hits'; damaged: boolean; hits: FlowHit[] }
   | {
       type: 'input-done';
       capture: CaptureStats;
@@ -46,25 +52,32 @@ const MAX_QUEUED = 16;
 
 interface Member {
   worker: Worker;
-  queued: number;
-  packets: number;
+  /** Chunks handed to it. */
+  posted: number;
 }
+
+/** Where a worker counts in the progress array. */
+export const DONE = 0;
+export const PACKETS = 1;
 
 export class ScanWorkers {
   private readonly members: Member[];
   private failure: Error | null = null;
   private waiters: (() => void)[] = [];
   private readonly replies: FromWorker[][];
+  private readonly progress: Int32Array;
 
   private constructor(
     count: number,
-    init: Omit<WorkerInit, 'index' | 'count'>,
+    init: Omit<WorkerInit, 'index' | 'count' | 'progress'>,
     private readonly onHit: (hit: FlowHit) => void,
   ) {
     this.replies = Array.from({ length: count }, () => []);
+    const shared = new SharedArrayBuffer(count * 2 * 4);
+    this.progress = new Int32Array(shared);
     this.members = Array.from({ length: count }, (_, index) => {
-      const worker = new Worker(new URL('./scan-worker.js', import.meta.url), { workerData: { ...init, index, count } satisfies WorkerInit });
-      const m: Member = { worker, queued: 0, packets: 0 };
+      const worker = new Worker(new URL('./scan-worker.js', import.meta.url), { workerData: { ...init, index, count, progress: shared } satisfies WorkerInit });
+      const m: Member = { worker, posted: 0 };
       worker.on('message', (msg: FromWorker) => this.receive(index, msg));
       worker.on('error', (e) => this.fail(e));
       worker.on('exit', (code) => {
@@ -75,7 +88,7 @@ export class ScanWorkers {
   }
 
   /** Start `count` workers and wait until each has its list loaded. */
-  static async start(count: number, init: Omit<WorkerInit, 'index' | 'count'>, onHit: (hit: FlowHit) => void): Promise<ScanWorkers> {
+  static async start(count: number, init: Omit<WorkerInit, 'index' | 'count' | 'progress'>, onHit: (hit: FlowHit) => void): Promise<ScanWorkers> {
     const pool = new ScanWorkers(count, init, onHit);
     try {
       await pool.all('ready');
@@ -89,7 +102,7 @@ export class ScanWorkers {
   /** Packets the workers have taken as theirs so far (for progress). */
   get packets(): number {
     let n = 0;
-    for (const m of this.members) n += m.packets;
+    for (let i = 0; i < this.members.length; i++) n += Atomics.load(this.progress, 2 * i + PACKETS);
     return n;
   }
 
@@ -105,12 +118,18 @@ export class ScanWorkers {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       this.check();
       onChunk(chunk.length);
+      // One copy into shared memory that every worker reads (postMessage would clone per worker).
+      const data = new Uint8Array(new SharedArrayBuffer(chunk.length));
+      data.set(chunk);
       for (const m of this.members) {
-        m.queued++;
-        // A copy per worker: postMessage clones, and the stream may reuse its buffer.
-        m.worker.postMessage({ type: 'chunk', data: chunk } satisfies ToWorker);
+        m.posted++;
+        m.worker.postMessage({ type: 'chunk', data } satisfies ToWorker);
       }
-      while (this.members.some((m) => m.queued > MAX_QUEUED)) await this.wait();
+      // Back pressure without messages: look at the workers' counters every millisecond.
+      while (this.members.some((m, i) => m.posted - Atomics.load(this.progress, 2 * i + DONE) > MAX_QUEUED)) {
+        this.check();
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
       if (this.damaged) break;
     }
     this.post({ type: 'end-input' });
@@ -140,18 +159,13 @@ export class ScanWorkers {
   private damaged = false;
 
   private receive(index: number, msg: FromWorker): void {
-    const m = this.members[index];
     if (msg.type === 'failed') {
       this.fail(msg.code !== undefined ? new PoolwatchError(msg.code as ErrorCode, msg.message) : new Error(msg.message));
       return;
     }
-    if (msg.type === 'ack') {
-      m.queued--;
-      m.packets = msg.packets;
-      if (msg.damaged) this.damaged = true;
-    }
+    if (msg.type === 'hits' && msg.damaged) this.damaged = true;
     if ('hits' in msg) for (const h of msg.hits) this.onHit(h);
-    if (msg.type !== 'ack') this.replies[index].push(msg);
+    if (msg.type !== 'hits') this.replies[index].push(msg);
     this.wake();
   }
 
