@@ -167,6 +167,7 @@ export function loadConfig(path: string = DEFAULT_CONFIG_PATH): Config {
     poolPorts: ports as number[],
     flows: {
       idleTimeoutSec: num(flows.idleTimeout, 'flows.idleTimeout', DEFAULT_FLOW_OPTIONS.idleTimeoutSec, 1),
+      udpIdleTimeoutSec: num(flows.udpIdleTimeout, 'flows.udpIdleTimeout', DEFAULT_FLOW_OPTIONS.udpIdleTimeoutSec, 1),
       activeTimeoutSec: num(flows.activeTimeout, 'flows.activeTimeout', DEFAULT_FLOW_OPTIONS.activeTimeoutSec, 1),
       maxFlows: num(flows.maxFlows, 'flows.maxFlows', DEFAULT_FLOW_OPTIONS.maxFlows, 1),
     },

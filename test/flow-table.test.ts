@@ -23,7 +23,7 @@ const S = [198, 51, 100, 7];
 
 function table(maxFlows = 1000) {
   const ended: { id: number; reason: FlowEndReason; a: string; b: string; packets: number }[] = [];
-  const t: FlowTable = new FlowTable({ idleTimeoutSec: 60, activeTimeoutSec: 600, maxFlows }, () => {}, (f: Flow, reason) =>
+  const t: FlowTable = new FlowTable({ idleTimeoutSec: 60, udpIdleTimeoutSec: 30, activeTimeoutSec: 600, maxFlows }, () => {}, (f: Flow, reason) =>
     ended.push({ id: f.id, reason, a: t.address(f, 1), b: t.address(f, 2), packets: f.packetsAB + f.packetsBA }),
   );
   return { t, ended };
@@ -116,12 +116,28 @@ describe('flow table', () => {
     expect(t.stats.flows).toBe(n);
   });
 
-  it('ends idle flows at the idle timeout', () => {
+  it('ends idle flows at the idle timeout, UDP flows at their shorter one', () => {
     const { t, ended } = table();
-    t.track(packet(C, 1, S, 2, 0, 17), 1e6, 'x');
-    t.track(packet(C, 3, S, 4, 0, 17), 50e6, 'x');
-    t.track(packet(C, 5, S, 6, 0, 17), 62e6, 'x');
-    expect(ended.map((e) => e.reason)).toEqual(['idle']);
+    t.track(packet(C, 1, S, 2, ACK), 1e6, 'x'); // TCP, 60 s
+    t.track(packet(C, 7, S, 8, 0, 17), 2e6, 'x'); // UDP, 30 s
+    t.track(packet(C, 3, S, 4, 0, 17), 20e6, 'x');
+    t.track(packet(C, 5, S, 6, 0, 17), 40e6, 'x');
+    expect(ended.map((e) => [e.reason, e.a, e.packets])).toEqual([['idle', '10.0.0.1', 1]]);
     expect(t.stats.expired).toBe(1);
+    t.track(packet(C, 9, S, 9, 0, 17), 62e6, 'x');
+    // The TCP flow (idle 61 s) and the UDP flow of 20 s (idle 42 s) end; the one of 40 s stays.
+    expect(t.stats.expired).toBe(3);
+    expect(t.stats.active).toBe(2);
+  });
+
+  it('evicts the longest idle flow whether it is UDP or TCP', () => {
+    const { t, ended } = table(2);
+    t.track(packet(C, 1, S, 2, 0, 17), 1e6, 'x');
+    t.track(packet(C, 3, S, 4, ACK), 2e6, 'x');
+    t.track(packet(C, 1, S, 2, 0, 17), 3e6, 'x'); // the UDP flow is now the newer
+    t.track(packet(C, 5, S, 6, ACK), 4e6, 'x');
+    expect(ended.map((e) => [e.reason, e.packets])).toEqual([['evicted', 1]]);
+    t.flush();
+    expect(ended.map((e) => e.reason)).toEqual(['evicted', 'end', 'end']);
   });
 });

@@ -1,10 +1,15 @@
-import type { DecodedPacket } from '../decode/types.js';
+import { PROTO_UDP, type DecodedPacket } from '../decode/types.js';
 import { formatAddress } from '../decode/index.js';
 import { DIR_AB, DIR_BA, type Direction, type Flow } from './types.js';
 
 export interface FlowTableOptions {
   /** A flow with no packet for this long ends (seconds of capture time). */
   idleTimeoutSec: number;
+  /**
+   * The same for UDP flows, shorter: a DNS lookup or a game packet leaves no teardown, and such
+   * flows are most of what fills a table (Zeek's udp_inactivity_timeout is one minute).
+   */
+  udpIdleTimeoutSec: number;
   /** A long-lived flow is reported every this many seconds, then counts afresh. */
   activeTimeoutSec: number;
   /** Hard cap on flows in memory; the least recently seen flow is evicted first. */
@@ -13,6 +18,7 @@ export interface FlowTableOptions {
 
 export const DEFAULT_FLOW_OPTIONS: FlowTableOptions = {
   idleTimeoutSec: 300,
+  udpIdleTimeoutSec: 60,
   activeTimeoutSec: 1800,
   maxFlows: 1_000_000,
 };
@@ -43,6 +49,8 @@ const FIN_B = 2;
 const CLOSED = 4;
 
 const NIL = -1;
+const LIST_OTHER = 0;
+const LIST_UDP = 1;
 /** Address bytes per slot: side A then side B, 16 each (IPv4 uses the first 4). */
 const SLOT_BYTES = 32;
 const FIRST_SLOTS = 1 << 12;
@@ -54,7 +62,8 @@ const FIRST_SLOTS = 1 << 12;
  * and bookkeeping live in typed arrays indexed by the flow's slot, not in per-flow objects: raw
  * addresses in one byte arena, the hash chains and the idle list as slot numbers. The Flow
  * object keeps only what the rules read; address strings are made only for a flagged flow.
- * Flows sit on a list ordered by last packet, so expiry looks only at the oldest and eviction
+ * Flows sit on two lists (UDP, and everything else: their idle timeouts differ) ordered by last
+ * packet, so expiry looks only at the oldest of each and eviction
  * under the cap takes the longest idle one. TCP flows leave soon after their FINs or RST; closed
  * flows wait on a FIFO of their own, as all of them linger equally long.
  */
@@ -79,8 +88,9 @@ export class FlowTable {
   private freeTop = 0;
   private buckets = new Int32Array(0);
   private bucketMask = 0;
-  private oldest = NIL;
-  private newest = NIL;
+  /** Heads of the idle lists: [0] TCP and other, [1] UDP. */
+  private readonly oldest = [NIL, NIL];
+  private readonly newest = [NIL, NIL];
   /** Closed flows in the order they closed (a ring of slots). */
   private closing = new Int32Array(0);
   private closingIds = new Float64Array(0);
@@ -160,14 +170,16 @@ export class FlowTable {
     return flow;
   }
 
-  /** End every flow idle for longer than the idle timeout, and closed flows done lingering. */
+  /** End every flow idle for longer than its idle timeout, and closed flows done lingering. */
   expire(nowMicros: number): void {
-    const limit = nowMicros - this.opts.idleTimeoutSec * 1e6;
-    while (this.oldest !== NIL) {
-      const f = this.flows[this.oldest];
-      if (f.lastSeen >= limit) break;
-      this.stats.expired++;
-      this.remove(f, 'idle');
+    for (let c = 0; c < 2; c++) {
+      const limit = nowMicros - (c === LIST_UDP ? this.opts.udpIdleTimeoutSec : this.opts.idleTimeoutSec) * 1e6;
+      while (this.oldest[c] !== NIL) {
+        const f = this.flows[this.oldest[c]];
+        if (f.lastSeen >= limit) break;
+        this.stats.expired++;
+        this.remove(f, 'idle');
+      }
     }
     const ring = this.closing.length;
     while (this.closingCount > 0) {
@@ -187,7 +199,7 @@ export class FlowTable {
 
   /** End all flows (end of the run). */
   flush(): void {
-    while (this.oldest !== NIL) this.remove(this.flows[this.oldest], 'end');
+    for (let c = 0; c < 2; c++) while (this.oldest[c] !== NIL) this.remove(this.flows[this.oldest[c]], 'end');
     this.closingCount = 0;
   }
 
@@ -224,9 +236,14 @@ export class FlowTable {
   }
 
   private create(pkt: DecodedPacket, h: number, len: number, ts: number, input: string): Flow {
-    if (this.stats.active >= this.opts.maxFlows && this.oldest !== NIL) {
-      this.stats.evicted++;
-      this.remove(this.flows[this.oldest], 'evicted');
+    if (this.stats.active >= this.opts.maxFlows) {
+      // The longest idle of the two lists' oldest.
+      const [t, u] = this.oldest;
+      const victim = u === NIL || (t !== NIL && this.flows[t].lastSeen <= this.flows[u].lastSeen) ? t : u;
+      if (victim !== NIL) {
+        this.stats.evicted++;
+        this.remove(this.flows[victim], 'evicted');
+      }
     }
     if (this.freeTop === 0) this.grow(Math.min(this.slots * 2, this.opts.maxFlows));
     const slot = this.free[--this.freeTop];
@@ -290,23 +307,26 @@ export class FlowTable {
     this.free[this.freeTop++] = slot;
   }
 
-  /** Move a flow to the newest end of the idle list. */
+  /** Move a flow to the newest end of its idle list. */
   private touch(slot: number): void {
-    if (this.newest === slot) return;
+    const c = this.flows[slot].proto === PROTO_UDP ? LIST_UDP : LIST_OTHER;
+    const newest = this.newest[c];
+    if (newest === slot) return;
     this.unlinkIdle(slot);
-    this.idlePrev[slot] = this.newest;
-    if (this.newest !== NIL) this.idleNext[this.newest] = slot;
-    this.newest = slot;
-    if (this.oldest === NIL) this.oldest = slot;
+    this.idlePrev[slot] = newest;
+    if (newest !== NIL) this.idleNext[newest] = slot;
+    this.newest[c] = slot;
+    if (this.oldest[c] === NIL) this.oldest[c] = slot;
   }
 
   private unlinkIdle(slot: number): void {
+    const c = this.flows[slot].proto === PROTO_UDP ? LIST_UDP : LIST_OTHER;
     const prev = this.idlePrev[slot];
     const next = this.idleNext[slot];
     if (prev !== NIL) this.idleNext[prev] = next;
-    else if (this.oldest === slot) this.oldest = next;
+    else if (this.oldest[c] === slot) this.oldest[c] = next;
     if (next !== NIL) this.idlePrev[next] = prev;
-    else if (this.newest === slot) this.newest = prev;
+    else if (this.newest[c] === slot) this.newest[c] = prev;
     this.idlePrev[slot] = NIL;
     this.idleNext[slot] = NIL;
   }
