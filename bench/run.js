@@ -67,7 +67,7 @@ if (has('ndpiReader')) rows.push(['ndpiReader (nDPI)', timed('ndpiReader', ['-i'
 else console.log('(ndpiReader not installed: apt-get install libndpi-bin to compare)');
 if (has('tshark')) rows.push(['tshark -r (read only)', timed('tshark', ['-r', mix.path, '-T', 'fields', '-e', 'frame.number'])]);
 
-console.log('\n| tool | seconds | packets/s | MB/s | peak RSS MB | poolwatch packets/s ÷ tool\'s |');
+console.log('\n| tool | seconds | packets/s | MB/s | peak RSS MB | packets/s of poolwatch (1 thread) ÷ this row's |');
 console.log('|---|---|---|---|---|---|');
 for (const [name, r] of rows) {
   const pps = r.secs > 0 ? mix.packets / r.secs : 0;
@@ -75,6 +75,44 @@ for (const [name, r] of rows) {
 }
 const s1 = logLine(pw1.stderr, 'scan finished');
 console.log(`poolwatch: ${s1.flaggedFlows} flows flagged, ${s1.sourcesFlagged} sources; analysis alone ${s1.seconds} s (${M(s1.packetsPerSecond)} packets/s)`);
+
+// ---- 1b. Inspection-heavy: every flow a mining session (sample.pcap many times over) ----
+/** Replicate sample.pcap `copies` times; each copy moves the 10.x customers to their own addresses. */
+function buildMiningCapture(path, copies) {
+  const src = readFileSync(sample);
+  const records = [];
+  for (let off = 24; off + 16 <= src.length; ) {
+    const incl = src.readUInt32LE(off + 8);
+    records.push(src.subarray(off, off + 16 + incl));
+    off += 16 + incl;
+  }
+  const out = Buffer.alloc(24 + records.reduce((n, r) => n + r.length, 0) * copies);
+  src.copy(out, 0, 0, 24);
+  let o = 24;
+  for (let k = 0; k < copies; k++) {
+    for (const r of records) {
+      r.copy(out, o);
+      out.writeUInt32LE(out.readUInt32LE(o) + Math.floor(k / 50), o);
+      const ip = o + 16 + 14;
+      if (out[ip] >> 4 === 4) {
+        for (const a of [ip + 12, ip + 16]) {
+          if (out[a] === 10) { out[a + 1] = (k >> 8) & 255; out[a + 2] = k & 255; }
+        }
+      }
+      o += r.length;
+    }
+  }
+  writeFileSync(path, out);
+  return { packets: records.length * copies, copies };
+}
+const mining = cached('mining.pcap', { copies: quick ? 2000 : 20_000, v: 1 }, (p) => buildMiningCapture(p, quick ? 2000 : 20_000));
+console.log(`\ninspection-heavy: ${mining.path}: ${mining.packets.toLocaleString()} packets, ${(statSync(mining.path).size / 1e6).toFixed(0)} MB, sample.pcap ${mining.copies.toLocaleString()} times (7 flows each, 3 of them mining)`);
+const heavy = [['poolwatch scan', timed(process.execPath, scanArgs(['--db', join(work, 'bench-mining.db')], mining.path))]];
+if (helpText.includes('--workers')) heavy.push(['poolwatch scan --workers 2', timed(process.execPath, scanArgs(['--workers', '2', '--db', join(work, 'bench-mining-w2.db')], mining.path))]);
+if (has('ndpiReader')) heavy.push(['ndpiReader (nDPI)', timed('ndpiReader', ['-i', mining.path, '-q'])]);
+console.log('\n| tool | seconds | packets/s | peak RSS MB | packets/s of poolwatch (1 thread) ÷ this row's |');
+console.log('|---|---|---|---|---|');
+for (const [name, r] of heavy) console.log(`| ${name} | ${r.secs.toFixed(2)} | ${M(mining.packets / r.secs)} | ${r.rssMB.toFixed(0)} | ${(r.secs / heavy[0][1].secs).toFixed(2)}x |`);
 
 // ---- 2. Memory: many short flows ----
 const bigRecipe = { flows: quick ? 100_000 : 1_000_000, concurrent: quick ? 10_000 : 100_000, shape: SHORT, seed: 2, v: 1 };
