@@ -23,8 +23,8 @@ import { FlowDecoder, worstExporters, type ExporterStats } from './capture/netfl
 import type { FlowRecord } from './capture/netflow/types.js';
 import { PoolwatchError } from './errors.js';
 import { openFlowRun, type FlowRunRequest, type FlowRunResult } from './netflow-scan.js';
+import { guardHitWrites } from './recording.js';
 import { serveReloads, type ReloadRequests } from './reload.js';
-import { isTransientDbError } from './report/db.js';
 
 export interface ListenAddress {
   /** As given, for messages and the run row. */
@@ -166,40 +166,12 @@ export async function runCollect(req: CollectRequest): Promise<CollectResult> {
     throw e;
   }
   const { pipeline, sink } = run;
-  // Writing hits. A lock held by another process past the busy timeout is ridden out (the hits
-  // stay pending, the next flush writes them). A write that fails for good (disk full, read-only
-  // file or file system, I/O error) stops the collector: nothing of the failed batch is written
-  // (one transaction), the sockets close, the run row is closed 'failed' if it still can be, and
-  // the error (PW_ERR_DB naming the database) ends the command with exit code 2.
-  let fatal: unknown = null;
-  let busyLogged = false;
+  // Writing hits: locks held by another process are ridden out; any other write failure stops
+  // the collector (recording.ts guardHitWrites).
   let stopOnFailure!: () => void;
   const failed = new Promise<void>((resolve) => (stopOnFailure = resolve));
-  const writeFailed = (e: unknown): void => {
-    if (isTransientDbError(e)) {
-      if (!busyLogged) log.warn({ code: (e as PoolwatchError).code, err: (e as Error).message }, `cannot write hits yet, will retry: ${(e as Error).message}`);
-      busyLogged = true;
-      return;
-    }
-    if (fatal !== null) return;
-    fatal = e;
-    log.error(
-      { code: (e as PoolwatchError).code, file: (e as PoolwatchError).context?.file, hitsWritten: sink.written, hitsPending: sink.pendingCount },
-      `cannot write hits, stopping: ${(e as Error).message}`,
-    );
-    stopOnFailure();
-  };
-  sink.onWriteError(writeFailed);
-  const flush = (): void => {
-    if (fatal !== null) return;
-    try {
-      sink.flush();
-      if (busyLogged) log.info({}, 'hits are written again');
-      busyLogged = false;
-    } catch (e) {
-      writeFailed(e);
-    }
-  };
+  const writer = guardHitWrites(sink, log, { rideOutLocks: true, onFatal: () => stopOnFailure() });
+
   const stopReloads = req.reload !== undefined ? serveReloads(req.reload, run.recording, req.config, req.blacklistFiles, log) : () => {};
   const decoder = new FlowDecoder();
   const dump = req.onRecord;
@@ -229,7 +201,7 @@ export async function runCollect(req: CollectRequest): Promise<CollectResult> {
     try {
       res = decoder.decode(msg, 0, msg.length, exporter, Date.now(), onRecords[i]!);
     } catch (e) {
-      // Not a write failure (those go to writeFailed through sink.onWriteError): a bug. One
+      // Not a write failure (those go to the writer's policy through sink.onWriteError): a bug. One
       // datagram is lost, the collector goes on; logged once.
       if (handlerErrors++ === 0) log.error({ exporter, err: (e as Error).message }, `datagram from ${exporter} could not be handled: ${(e as Error).message}`);
       return;
@@ -270,14 +242,14 @@ export async function runCollect(req: CollectRequest): Promise<CollectResult> {
     timers.push(
       setInterval(() => {
         // Live: hits reach the database about twice a second, as in live scans.
-        flush();
+        writer.flush();
         req.onTick?.();
         lastTemplates = logNewTemplates(decoder.exporters(), lastTemplates, log);
       }, 500),
       setInterval(() => statsLine('collector stats'), req.statsIntervalMs),
     );
     await Promise.race([req.stopSignal, failed]);
-    if (fatal !== null) throw fatal;
+    if (writer.fatal !== null) throw writer.fatal;
   } catch (e) {
     status = 'failed';
     throw e;
@@ -291,7 +263,7 @@ export async function runCollect(req: CollectRequest): Promise<CollectResult> {
       await run.close({ packets: stats.datagrams, bytes: stats.bytes, flows: decoder.totals.records, damaged: 0, status });
     } catch (e) {
       // With a failure already on its way out, this one (most likely the same full disk) is logged.
-      if (fatal === null) throw e;
+      if (writer.fatal === null) throw e;
       log.warn({ code: (e as PoolwatchError).code }, `closing the run failed too: ${(e as Error).message}`);
     }
   }

@@ -8,7 +8,8 @@ import { keepCurrent, openRunBlacklist, type RunBlacklist, type RunOnlyLists } f
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import { openFollowUp } from './report/cases.js';
-import { openDatabase, type Database } from './report/db.js';
+import type { PoolwatchError } from './errors.js';
+import { isTransientDbError, openDatabase, type Database } from './report/db.js';
 import { finishRun, HitSink, markInterruptedRuns, startRun, type RunEnd } from './report/sink.js';
 
 export interface RecordingRequest {
@@ -113,5 +114,59 @@ export async function openRecording(req: RecordingRequest): Promise<RecordingRun
       return { version: { from: before.version, to: next.version }, entries: { from: before.entries, to: next.entries } };
     },
     drain: () => followUp.close(),
+  };
+}
+
+/** Hits written with one failure policy (see guardHitWrites). */
+export interface HitWriter {
+  /** Write what is pending; a failure goes through the policy, never out of here. */
+  flush(): void;
+  /** The write failure that stopped the run, or null. */
+  readonly fatal: unknown;
+}
+
+/**
+ * How scans and the collector live with a database that fails. A lock held by another process past
+ * the busy timeout is ridden out when `rideOutLocks` (a live input): the hits stay pending and the
+ * next flush writes them. Any other failure (disk full, read-only file or file system, I/O error)
+ * is fatal: nothing of the failed batch is written (one transaction), it is logged once with what
+ * was written and what is lost, and `onFatal` stops the input; the caller closes the run and the
+ * error (PW_ERR_DB naming the database) ends the command with exit code 2.
+ */
+export function guardHitWrites(sink: HitSink, log: Logger, opts: { rideOutLocks: boolean; onFatal: () => void }): HitWriter {
+  let fatal: unknown = null;
+  let busyLogged = false;
+  const failed = (e: unknown): void => {
+    const err = e as PoolwatchError;
+    if (opts.rideOutLocks && isTransientDbError(e)) {
+      if (!busyLogged) log.warn({ code: err.code, err: err.message }, `cannot write hits yet, will retry: ${err.message}`);
+      busyLogged = true;
+      return;
+    }
+    if (fatal === null) {
+      fatal = e;
+      log.error(
+        { code: err.code, file: err.context?.file, hitsWritten: sink.written, hitsPending: sink.pendingCount },
+        `cannot write hits, stopping: ${err.message}`,
+      );
+    }
+    opts.onFatal();
+  };
+  // A batch write started by a hit fails here, not inside the packet or datagram handler.
+  sink.onWriteError(failed);
+  return {
+    get fatal() {
+      return fatal;
+    },
+    flush() {
+      if (fatal !== null) return;
+      try {
+        sink.flush();
+        if (busyLogged) log.info({}, 'hits are written again');
+        busyLogged = false;
+      } catch (e) {
+        failed(e);
+      }
+    },
   };
 }

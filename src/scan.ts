@@ -8,10 +8,9 @@ import type { Config } from './config.js';
 import { PoolwatchError, isPoolwatchError } from './errors.js';
 import type { Logger } from './log.js';
 import { Pipeline, type RunStats } from './pipeline.js';
-import { openRecording } from './recording.js';
+import { guardHitWrites, openRecording } from './recording.js';
 import { serveReloads, type ReloadRequests } from './reload.js';
 import { ScanWorkers } from './scan-workers.js';
-import { isTransientDbError } from './report/db.js';
 
 export interface ScanRequest {
   inputs: string[];
@@ -115,38 +114,10 @@ export async function runScan(req: ScanRequest): Promise<ScanResult> {
   const live = run.list.live;
   const log = req.log;
 
-  // Writing hits. A write that fails for good (disk full, read-only file or file system, I/O
-  // error) stops the scan: nothing of the failed batch is written (one transaction), the input is
-  // stopped, the run row is closed 'failed' if it still can be, and the error (PW_ERR_DB naming the
-  // database) ends the command with exit code 2. A live capture rides out a lock held by another
-  // process past the busy timeout: the hits stay pending and the next flush writes them.
-  let fatal: unknown = null;
-  let busyLogged = false;
+  // Writing hits: a live capture rides out another process's lock; any other write failure
+  // stops the input (recording.ts guardHitWrites).
   let stopInput: (() => void) | null = null;
-  const writeFailed = (e: unknown): void => {
-    if (liveInput && isTransientDbError(e)) {
-      if (!busyLogged) log.warn({ code: (e as PoolwatchError).code, err: (e as Error).message }, `cannot write hits yet, will retry: ${(e as Error).message}`);
-      busyLogged = true;
-      return;
-    }
-    if (fatal === null) {
-      fatal = e;
-      log.error(
-        { code: (e as PoolwatchError).code, file: (e as PoolwatchError).context?.file, hitsWritten: sink.written, hitsPending: sink.pendingCount },
-        `cannot write hits, stopping: ${(e as Error).message}`,
-      );
-    }
-    stopInput?.();
-  };
-  const flush = (): void => {
-    try {
-      sink.flush();
-      if (busyLogged) log.info({}, 'hits are written again');
-      busyLogged = false;
-    } catch (e) {
-      writeFailed(e);
-    }
-  };
+  const writer = guardHitWrites(sink, log, { rideOutLocks: liveInput, onFatal: () => stopInput?.() });
   const pipeline = new Pipeline({
     blacklist: live,
     poolPorts: new Set(req.config.poolPorts),
@@ -154,8 +125,6 @@ export async function runScan(req: ScanRequest): Promise<ScanResult> {
     onHit: (hit) => sink.add(hit),
     log,
   });
-  // A batch write started by a hit fails here, not inside the packet handler.
-  sink.onWriteError(writeFailed);
   const workers = (req.workers ?? 1) > 1
     ? await ScanWorkers.start(req.workers!, { config: req.config, dbPath: req.dbPath, blacklistFiles: req.blacklistFiles }, (hit) => sink.add(hit))
     : null;
@@ -182,7 +151,7 @@ export async function runScan(req: ScanRequest): Promise<ScanResult> {
   let failure: unknown = null;
   let workerStats = pipeline.stats;
   try {
-    for (let i = 0; i < sources.length && !stopped && fatal === null; i++) {
+    for (let i = 0; i < sources.length && !stopped && writer.fatal === null; i++) {
       const source = sources[i];
       const kind = source.kind === 'file' ? 'pcap' : source.kind;
       if (workers !== null) workers.beginInput(source.name, kind);
@@ -191,7 +160,7 @@ export async function runScan(req: ScanRequest): Promise<ScanResult> {
       const timer = setInterval(() => {
         req.onProgress?.(packetsSoFar(), bytesDone + seen, totalBytes);
         // A live capture runs for hours: write what is flagged as it goes, not only at the end.
-        if (source.kind !== 'file') flush();
+        if (source.kind !== 'file') writer.flush();
       }, 500);
       try {
         const stream = await source.open();
@@ -200,7 +169,7 @@ export async function runScan(req: ScanRequest): Promise<ScanResult> {
           // Standard input (and a file read alongside a live input) has no tool to stop: close it.
           if (source.kind !== 'interface') (stream as { destroy?: () => void }).destroy?.();
         };
-        if (stopped || fatal !== null) stopInput();
+        if (stopped || writer.fatal !== null) stopInput();
         let stats;
         if (workers !== null) {
           stats = await workers.read(stream, (n) => {
@@ -213,7 +182,7 @@ export async function runScan(req: ScanRequest): Promise<ScanResult> {
           stats = await readCaptureStream(stream, source.name, pipeline.handlePacket);
         }
         await source.done;
-        if ((stopped || fatal !== null) && stats.damaged?.code === 'PW_ERR_TRUNCATED') {
+        if ((stopped || writer.fatal !== null) && stats.damaged?.code === 'PW_ERR_TRUNCATED') {
           // Our own cut, not damage: the input was closed on the signal inside a record.
           log.info({ input: source.name, offset: stats.damaged.context.offset }, `${source.name}: stopped inside a packet record; that partial packet is not analysed`);
           stats.damaged = null;
@@ -239,7 +208,7 @@ export async function runScan(req: ScanRequest): Promise<ScanResult> {
       bytesDone += seen;
       if (pipeline.stats.inputs.at(-1)?.skippedLinkTypes.length) incomplete = true;
     }
-    if (fatal !== null) throw fatal;
+    if (writer.fatal !== null) throw writer.fatal;
   } catch (e) {
     status = 'failed';
     failure = e;
