@@ -147,6 +147,8 @@ export class NfdumpCsvReader {
   /** The current line is longer than MAX_LINE_BYTES: drop it up to the next newline. */
   private overlong = false;
   private first = true;
+  /** A first chunk of one byte, held until the next: the binary-file magic is two bytes. */
+  private held: Buffer | null = null;
   private stopped = false;
 
   constructor(
@@ -157,8 +159,15 @@ export class NfdumpCsvReader {
   push(chunk: Buffer): void {
     if (this.stopped || chunk.length === 0) return;
     if (this.first) {
+      if (this.held !== null) {
+        chunk = Buffer.concat([this.held, chunk]);
+        this.held = null;
+      } else if (chunk.length < 2) {
+        this.held = Buffer.from(chunk);
+        return;
+      }
       this.first = false;
-      if (chunk.length >= 2 && chunk[0] === NFFILE_MAGIC_LE[0] && chunk[1] === NFFILE_MAGIC_LE[1]) {
+      if (chunk[0] === NFFILE_MAGIC_LE[0] && chunk[1] === NFFILE_MAGIC_LE[1]) {
         this.stats.notCsv = 'an nfdump binary file (nfcapd.*), not CSV: convert it with nfdump -r FILE -o csv';
         this.stopped = true;
         return;
@@ -175,7 +184,8 @@ export class NfdumpCsvReader {
           this.stats.lines++;
         }
       } else if (this.carry.length + (end - pos) > MAX_LINE_BYTES) {
-        this.bad(this.stats.lines + 1, `line longer than ${MAX_LINE_BYTES} bytes`, this.carry + chunk.toString('latin1', pos, Math.min(end, pos + 200)));
+        // 201: more than bad() keeps, so the excerpt ends in "…" however the line was chunked.
+        this.bad(this.stats.lines + 1, `line longer than ${MAX_LINE_BYTES} bytes`, this.carry + chunk.toString('latin1', pos, Math.min(end, pos + 201)));
         this.carry = '';
         if (nl >= 0) this.stats.lines++;
         else this.overlong = true;
@@ -191,6 +201,13 @@ export class NfdumpCsvReader {
   }
 
   end(): NfdumpCsvStats {
+    if (this.held !== null) {
+      // The whole input was one byte: no magic, read it as text.
+      const h = this.held;
+      this.held = null;
+      this.first = false;
+      this.push(h);
+    }
     if (!this.stopped && (this.carry.length > 0 || this.overlong)) {
       if (this.overlong) this.stats.lines++;
       else this.line(this.carry);

@@ -171,7 +171,13 @@ export function parseOrgYaml(text: string, source: string, map: OrgMap): void {
   const fail = (msg: string, path: (string | number)[]): never => {
     throw new PoolwatchError('PW_ERR_USAGE', msg, { file: source, line: lineOf(path) });
   };
-  const root: unknown = doc.toJS();
+  let root: unknown;
+  try {
+    root = doc.toJS();
+  } catch (e) {
+    // Aliases resolve only here: one whose anchor is never set, or too many of them (a "billion laughs" file).
+    throw new PoolwatchError('PW_ERR_USAGE', `not valid YAML: ${String((e as Error)?.message ?? e).split('\n')[0]}`, { file: source });
+  }
   if (root === null || root === undefined) return; // an empty file: no organisations
   let list: unknown = root;
   let base: (string | number)[] = [];
@@ -190,7 +196,8 @@ export function parseOrgYaml(text: string, source: string, map: OrgMap): void {
     for (const k of Object.keys(o)) if (!ORG_KEYS.includes(k)) fail(`unknown key ${quote(k)} (want ${ORG_KEYS.join(', ')})`, [...at, k]);
     const text = (k: string, required: boolean): string | null => {
       const v = o[k];
-      if (v === undefined || v === null || v === '') {
+      // Blank counts as absent, as an empty CSV cell does: a name of spaces is no name.
+      if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) {
         if (required) fail(`the organisation has no ${k}`, at);
         return null;
       }

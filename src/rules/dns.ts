@@ -180,31 +180,64 @@ export interface DnsAddress {
   ipVersion: 4 | 6;
   /** Seconds: the smallest TTL along the chain (a cache forgets the chain at its weakest link). */
   ttl: number;
-  /** The record's owner name first, then each alias pointing at it, ending with the name asked. */
-  names: string[];
+  /**
+   * The record's owner name first, then each alias pointing at it, ending with the name asked
+   * (at most MAX_CHAIN). Shared by the addresses of one owner: read it, do not change it.
+   */
+  names: readonly string[];
 }
+
+/**
+ * Names one address is known by at most: its owner and the aliases leading to it. Resolvers give
+ * up on CNAME chains far shorter (BIND and Unbound after 11-16 links); a longer one is hostile.
+ */
+export const MAX_CHAIN = 16;
 
 /**
  * The addresses of an answer and the names they belong to: the question name → CNAME → … →
  * A/AAAA, every link of a chain owns the addresses at its end. CNAME loops and dangling links are
- * harmless: each name joins a chain at most once.
+ * harmless: each name joins a chain at most once. Linear in the answer: CNAMEs are indexed by
+ * target once, each owner's chain is walked once (addresses of one owner share its `names`
+ * array) and holds at most MAX_CHAIN names, so no crafted answer costs more than its size.
  */
 export function answerAddresses(m: DnsMessage): DnsAddress[] {
   const out: DnsAddress[] = [];
   const answers = m.answers;
+  // Aliases by the name they point at, each (alias, target) pair once: the first record's TTL.
+  const byTarget = new Map<string, DnsRecord[]>();
+  const edges = new Set<string>();
+  for (const c of answers) {
+    if (c.type !== TYPE_CNAME || c.target === null || c.name === null) continue;
+    const key = `${c.name} ${c.target}`;
+    if (edges.has(key)) continue;
+    edges.add(key);
+    const list = byTarget.get(c.target);
+    if (list === undefined) byTarget.set(c.target, [c]);
+    else list.push(c);
+  }
+  const chains = new Map<string, { names: string[]; ttl: number }>();
   for (const r of answers) {
     if (r.addr === null || r.name === null) continue;
-    const names = [r.name];
-    let ttl = r.ttl;
-    for (let k = 0; k < names.length; k++) {
-      const n = names[k]!;
-      for (const c of answers) {
-        if (c.type !== TYPE_CNAME || c.target !== n || c.name === null || names.includes(c.name)) continue;
-        names.push(c.name);
-        if (c.ttl < ttl) ttl = c.ttl;
+    let chain = chains.get(r.name);
+    if (chain === undefined) {
+      const names = [r.name];
+      const seen = new Set(names);
+      let ttl = Infinity;
+      for (let k = 0; k < names.length && names.length < MAX_CHAIN; k++) {
+        const aliases = byTarget.get(names[k]!);
+        if (aliases === undefined) continue;
+        for (const c of aliases) {
+          if (seen.has(c.name!)) continue;
+          seen.add(c.name!);
+          names.push(c.name!);
+          if (c.ttl < ttl) ttl = c.ttl;
+          if (names.length >= MAX_CHAIN) break;
+        }
       }
+      chain = { names, ttl };
+      chains.set(r.name, chain);
     }
-    out.push({ addr: r.addr, ipVersion: r.type === TYPE_A ? 4 : 6, ttl, names });
+    out.push({ addr: r.addr, ipVersion: r.type === TYPE_A ? 4 : 6, ttl: r.ttl < chain.ttl ? r.ttl : chain.ttl, names: chain.names });
   }
   return out;
 }

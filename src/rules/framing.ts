@@ -97,8 +97,9 @@ export function feedLines<C>(
       }
     } else {
       keep(ls, seg, 0, a.end, maxLine);
-      // The CR of a CRLF split across segments is still in the buffer.
-      const len = ls.len > 0 && ls.buf![ls.len - 1] === 0x0d ? ls.len - 1 : ls.len;
+      // The CR of a CRLF split across segments is still in the buffer; only then (the newline
+      // opens this segment): a CR before it in this segment was already dropped by parseLine.
+      const len = a.consumed === 1 && ls.len > 0 && ls.buf![ls.len - 1] === 0x0d ? ls.len - 1 : ls.len;
       ls.len = 0;
       handler(ctx, ls.buf!, 0, len);
     }

@@ -73,7 +73,9 @@ export function parseHttpHead(buf: Buffer, start: number, end: number): HttpAnsw
     if (!REQUEST_LINE.test(first) && !STATUS_LINE.test(first)) return { status: 'error' };
   }
   const at = view.indexOf(HEAD_END);
-  if (at === -1) return end - start > HTTP_MAX_HEAD ? { status: 'error' } : { status: 'incomplete', consumed: 0, needed: 1 };
+  // Too long only once a CRLF CRLF starting within the limit would have shown (its 4 bytes end
+  // at most 4 past it): a segment ending inside the head's final CRLF CRLF is still incomplete.
+  if (at === -1) return end - start >= HTTP_MAX_HEAD + HEAD_END.length ? { status: 'error' } : { status: 'incomplete', consumed: 0, needed: 1 };
   if (at > HTTP_MAX_HEAD) return { status: 'error' };
   const lines = buf.toString('latin1', start, start + at).split('\r\n');
   const first = lines[0]!;

@@ -112,7 +112,8 @@ function response(msg: JsonRpcMessage | null, answers: PendingKind | null, r: Di
       break;
   }
   if (isObject(res) && typeof res.difficulty === 'number' && isHex(res.blocktemplate_blob, 76, 1 << 20)) {
-    r.difficulty = res.difficulty;
+    // JSON reads 1e999 as Infinity; 0 and negatives are no difficulty either (as set_difficulty).
+    r.difficulty = Number.isFinite(res.difficulty) && res.difficulty > 0 ? res.difficulty : null;
     r.coinHint = 'xmr';
   } else if (isObject(res) && isHex(res.data, 160, 512) && isHex(res.target, 64, 64)) {
     r.target = res.target;

@@ -78,16 +78,18 @@ export interface ElementInfo {
   name: string;
   kind: number;
   type: WireType;
+  /** Widest encoding of a 'uint' (its abstract type, RFC 7012); 8 when absent. Longer is skipped. */
+  width?: number;
 }
 
 const TABLE: ElementInfo[] = [
   { id: 1, name: 'octetDeltaCount', kind: K_BYTES, type: 'uint' },
   { id: 2, name: 'packetDeltaCount', kind: K_PACKETS, type: 'uint' },
-  { id: 4, name: 'protocolIdentifier', kind: K_PROTO, type: 'uint' },
-  { id: 6, name: 'tcpControlBits', kind: K_TCP_FLAGS, type: 'uint' },
-  { id: 7, name: 'sourceTransportPort', kind: K_SRC_PORT, type: 'uint' },
+  { id: 4, name: 'protocolIdentifier', kind: K_PROTO, type: 'uint', width: 1 },
+  { id: 6, name: 'tcpControlBits', kind: K_TCP_FLAGS, type: 'uint', width: 2 },
+  { id: 7, name: 'sourceTransportPort', kind: K_SRC_PORT, type: 'uint', width: 2 },
   { id: 8, name: 'sourceIPv4Address', kind: K_SRC4, type: 'ipv4' },
-  { id: 11, name: 'destinationTransportPort', kind: K_DST_PORT, type: 'uint' },
+  { id: 11, name: 'destinationTransportPort', kind: K_DST_PORT, type: 'uint', width: 2 },
   { id: 12, name: 'destinationIPv4Address', kind: K_DST4, type: 'ipv4' },
   { id: 21, name: 'flowEndSysUpTime', kind: K_END_UPTIME, type: 'uint' },
   { id: 22, name: 'flowStartSysUpTime', kind: K_START_UPTIME, type: 'uint' },
@@ -98,10 +100,10 @@ const TABLE: ElementInfo[] = [
   { id: 34, name: 'samplingInterval', kind: K_SAMPLING_INTERVAL, type: 'uint' },
   { id: 48, name: 'samplerId', kind: K_SAMPLER_ID, type: 'uint' },
   { id: 50, name: 'samplerRandomInterval', kind: K_SAMPLING_INTERVAL, type: 'uint' },
-  { id: 60, name: 'ipVersion', kind: K_IP_VERSION, type: 'uint' },
+  { id: 60, name: 'ipVersion', kind: K_IP_VERSION, type: 'uint', width: 1 },
   { id: 85, name: 'octetTotalCount', kind: K_TOTAL_BYTES, type: 'uint' },
   { id: 86, name: 'packetTotalCount', kind: K_TOTAL_PACKETS, type: 'uint' },
-  { id: 145, name: 'templateId', kind: K_TEMPLATE_ID, type: 'uint' },
+  { id: 145, name: 'templateId', kind: K_TEMPLATE_ID, type: 'uint', width: 2 },
   { id: 150, name: 'flowStartSeconds', kind: K_START_SEC, type: 'dateTimeSeconds' },
   { id: 151, name: 'flowEndSeconds', kind: K_END_SEC, type: 'dateTimeSeconds' },
   { id: 152, name: 'flowStartMilliseconds', kind: K_START_MS, type: 'dateTimeMilliseconds' },
@@ -117,8 +119,8 @@ const TABLE: ElementInfo[] = [
   { id: 162, name: 'flowDurationMicroseconds', kind: K_DURATION_US, type: 'uint' },
   { id: 225, name: 'postNATSourceIPv4Address', kind: K_NAT_SRC4, type: 'ipv4' },
   { id: 226, name: 'postNATDestinationIPv4Address', kind: K_NAT_DST4, type: 'ipv4' },
-  { id: 227, name: 'postNAPTSourceTransportPort', kind: K_NAT_SRC_PORT, type: 'uint' },
-  { id: 228, name: 'postNAPTDestinationTransportPort', kind: K_NAT_DST_PORT, type: 'uint' },
+  { id: 227, name: 'postNAPTSourceTransportPort', kind: K_NAT_SRC_PORT, type: 'uint', width: 2 },
+  { id: 228, name: 'postNAPTDestinationTransportPort', kind: K_NAT_DST_PORT, type: 'uint', width: 2 },
   { id: 231, name: 'initiatorOctets', kind: K_INIT_BYTES, type: 'uint' },
   { id: 232, name: 'responderOctets', kind: K_RESP_BYTES, type: 'uint' },
   { id: 281, name: 'postNATSourceIPv6Address', kind: K_NAT_SRC6, type: 'ipv6' },
@@ -139,8 +141,8 @@ const TABLE: ElementInfo[] = [
   // Cisco ASA NSEL (NetFlow v9 only): addresses and ports after translation.
   { id: 40001, name: 'NF_F_XLATE_SRC_ADDR_IPV4', kind: K_NAT_SRC4, type: 'ipv4' },
   { id: 40002, name: 'NF_F_XLATE_DST_ADDR_IPV4', kind: K_NAT_DST4, type: 'ipv4' },
-  { id: 40003, name: 'NF_F_XLATE_SRC_PORT', kind: K_NAT_SRC_PORT, type: 'uint' },
-  { id: 40004, name: 'NF_F_XLATE_DST_PORT', kind: K_NAT_DST_PORT, type: 'uint' },
+  { id: 40003, name: 'NF_F_XLATE_SRC_PORT', kind: K_NAT_SRC_PORT, type: 'uint', width: 2 },
+  { id: 40004, name: 'NF_F_XLATE_DST_PORT', kind: K_NAT_DST_PORT, type: 'uint', width: 2 },
 ];
 
 /** id → entry; a dense array because ids are 16-bit and lookups happen per template field. */
@@ -156,8 +158,10 @@ export const VARIABLE = 65535;
 
 /**
  * The kind a field gets in a compiled template, given its exported length. Reduced-size
- * encoding (RFC 7011 §6.2) lets unsigned integers travel in fewer bytes and float64 in 4, so any
- * 1..8 byte unsigned is read at its exported width; dateTime and address types have fixed sizes.
+ * encoding (RFC 7011 §6.2) lets unsigned integers travel in fewer bytes and float64 in 4, so an
+ * unsigned of 1 byte up to its type's width (8, or `width`: a port is unsigned16) is read at its
+ * exported width; a wider one would read as a port above 65535 and is skipped. dateTime and
+ * address types have fixed sizes.
  * A variable-length field is only of use as a frame section; everything else of variable length
  * is skipped.
  */
@@ -167,7 +171,7 @@ export function kindFor(id: number, length: number): number {
   if (length === VARIABLE) return e.type === 'octets' ? e.kind : K_SKIP;
   switch (e.type) {
     case 'uint':
-      return length >= 1 && length <= 8 ? e.kind : K_SKIP;
+      return length >= 1 && length <= (e.width ?? 8) ? e.kind : K_SKIP;
     case 'ipv4':
       return length === 4 ? e.kind : K_SKIP;
     case 'ipv6':
