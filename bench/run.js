@@ -67,7 +67,7 @@ if (has('ndpiReader')) rows.push(['ndpiReader (nDPI)', timed('ndpiReader', ['-i'
 else console.log('(ndpiReader not installed: apt-get install libndpi-bin to compare)');
 if (has('tshark')) rows.push(['tshark -r (read only)', timed('tshark', ['-r', mix.path, '-T', 'fields', '-e', 'frame.number'])]);
 
-console.log('\n| tool | seconds | packets/s | MB/s | peak RSS MB | packets/s of poolwatch (1 thread) ÷ this row's |');
+console.log('\n| tool | seconds | packets/s | MB/s | peak RSS MB | poolwatch (1 thread) ÷ this row, packets/s |');
 console.log('|---|---|---|---|---|---|');
 for (const [name, r] of rows) {
   const pps = r.secs > 0 ? mix.packets / r.secs : 0;
@@ -110,7 +110,7 @@ console.log(`\ninspection-heavy: ${mining.path}: ${mining.packets.toLocaleString
 const heavy = [['poolwatch scan', timed(process.execPath, scanArgs(['--db', join(work, 'bench-mining.db')], mining.path))]];
 if (helpText.includes('--workers')) heavy.push(['poolwatch scan --workers 2', timed(process.execPath, scanArgs(['--workers', '2', '--db', join(work, 'bench-mining-w2.db')], mining.path))]);
 if (has('ndpiReader')) heavy.push(['ndpiReader (nDPI)', timed('ndpiReader', ['-i', mining.path, '-q'])]);
-console.log('\n| tool | seconds | packets/s | peak RSS MB | packets/s of poolwatch (1 thread) ÷ this row's |');
+console.log('\n| tool | seconds | packets/s | peak RSS MB | poolwatch (1 thread) ÷ this row, packets/s |');
 console.log('|---|---|---|---|---|');
 for (const [name, r] of heavy) console.log(`| ${name} | ${r.secs.toFixed(2)} | ${M(mining.packets / r.secs)} | ${r.rssMB.toFixed(0)} | ${(r.secs / heavy[0][1].secs).toFixed(2)}x |`);
 
