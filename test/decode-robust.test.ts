@@ -22,18 +22,7 @@ import {
   tcpPacket,
   udpPacket,
 } from './helpers/frames.js';
-
-/** Deterministic PRNG (mulberry32) so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from './helpers/prng.js';
 
 function randomBytes(next: () => number, n: number): Uint8Array {
   const b = new Uint8Array(n);
@@ -145,8 +134,8 @@ const FRAMES: [string, number, Uint8Array][] = [
 describe('truncation at every length', () => {
   for (const [name, linkType, frame] of FRAMES) {
     it(name, () => {
-      const fillA = randomBytes(rng(1), BEFORE + AFTER);
-      const fillB = randomBytes(rng(2), BEFORE + AFTER).map((b) => b ^ 0xff);
+      const fillA = randomBytes(prng(1), BEFORE + AFTER);
+      const fillB = randomBytes(prng(2), BEFORE + AFTER).map((b) => b ^ 0xff);
       const full = decodeCut(frame, linkType, frame.length, fillA, newDecodedPacket(), true);
       expect(full.outcome).toBe('ok');
       const fullRec = full.rec as ReturnType<typeof record> & DecodedPacket;
@@ -170,7 +159,7 @@ describe('random garbage', () => {
   const linkTypes = [...Object.values(LINKTYPE), 147];
   for (const linkType of linkTypes) {
     it(`link type ${linkType}: 2000 random frames and 2000 mutated real ones`, () => {
-      const next = rng(1000 + linkType);
+      const next = prng(1000 + linkType);
       const shared = newDecodedPacket();
       const seeds = FRAMES.filter(([, lt]) => lt === linkType).map(([, , f]) => f);
       const counts: Record<string, number> = {};

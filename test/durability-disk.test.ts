@@ -12,29 +12,22 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { chmodSync, chownSync, closeSync, mkdirSync, mkdtempSync, openSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, chownSync, closeSync, mkdirSync, openSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fixture } from './helpers/cli.js';
 import {
   committed, PCAP_HEADER, session, sessionTs, sleep, soundness, srcOf, start, v5Datagram, writeConfig, type Proc,
+  tempDirs,
 } from './helpers/durability.js';
 
 const POOL = '198.51.100.99';
 const PORT = 5555;
 const isRoot = process.getuid?.() === 0;
 
-const dirs: string[] = [];
 const mounts: string[] = [];
-const tmp = () => {
-  const d = mkdtempSync(join(tmpdir(), 'pw-disk-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => {
+const tmp = tempDirs('pw-disk-', () => {
   for (const m of mounts) spawnSync('umount', ['-l', m]);
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 /** A fresh tmpfs of `size` (e.g. "2m"), or null when this machine refuses the mount. */

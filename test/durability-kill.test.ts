@@ -9,14 +9,15 @@
  * the totals (kills, committed hit rows checked, runs marked interrupted).
  */
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  committed, hitKey, PCAP_HEADER, prng, session, SESSION_PACKETS, sessionTs, sleep, soundness, srcOf, start, v5Datagram, writeConfig,
+  committed, hitKey, PCAP_HEADER, session, SESSION_PACKETS, sessionTs, sleep, soundness, srcOf, start, v5Datagram, writeConfig,
   waitForOpenFile, type HitRow, type Proc, type RunRow,
+  tempDirs,
 } from './helpers/durability.js';
+import { prng } from './helpers/prng.js';
 
 const SEED = Number(process.env.POOLWATCH_KILL_SEED ?? 7);
 const KILLS = Number(process.env.POOLWATCH_KILLS ?? 12);
@@ -26,15 +27,7 @@ const PORT = 5555;
 /** A configured source of 5,000 entries: writing the first version and loading it take a while to kill in. */
 const bigList = () => Array.from({ length: 5000 }, (_, i) => `172.16.${i >> 8}.${i & 255}:3333`);
 
-const dirs: string[] = [];
-const tmp = () => {
-  const d = mkdtempSync(join(tmpdir(), 'pw-kill-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs('pw-kill-');
 
 /**
  * Where each kill lands. A quarter while the process works on the database file before the first

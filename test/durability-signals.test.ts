@@ -5,14 +5,14 @@
  * and a configuration that does not read on reload is logged and changes nothing.
  */
 import { createSocket } from 'node:dgram';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hasCommand } from './helpers/cli.js';
 import {
   committed, PCAP_HEADER, session, SESSION_PACKETS, sessionTs, sleep, srcOf, start, v5Datagram, writeConfig, type Proc,
+  tempDirs,
 } from './helpers/durability.js';
 
 const POOL = '198.51.100.99';
@@ -21,15 +21,7 @@ const PORT = 5555;
 const NEW_POOL = '192.0.2.77';
 const NEW_PORT = 7777;
 
-const dirs: string[] = [];
-const tmp = () => {
-  const d = mkdtempSync(join(tmpdir(), 'pw-signals-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs('pw-signals-');
 
 function setup() {
   const dir = tmp();

@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { FlowDecoder, type DecoderLimits } from '../src/capture/netflow/decoder.js';
 import { feed, statsOf } from './helpers/netflow-collect.js';
-import { concat, IE, ip4, ipfix, ipfixData, ipfixTemplates, u16, u32, v5, v9, v9Data, v9Templates, type Bytes } from './helpers/netflow-build.js';
+import { concat, IE, ip4, ipfix, ipfixData, ipfixTemplates, u16, u32, v5, v9, v9Templates, type Bytes } from './helpers/netflow-build.js';
 
 const SECS = 1_700_000_000;
 const T0 = SECS * 1000;

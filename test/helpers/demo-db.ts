@@ -9,6 +9,7 @@
  * 203.0.113/24, 2001:db8::/32); pool host names end in .example.
  */
 import { openDatabase } from '../../src/report/db.js';
+import { prng } from './prng.js';
 import { HitSink, startRun, finishRun } from '../../src/report/sink.js';
 import type { CaseRow, OrgInfo, OrgLookup } from '../../src/report/views-providers.js';
 import { cli, fixture } from './cli.js';
@@ -35,18 +36,6 @@ export const demoOrgs: OrgLookup = {
     return DEMO_ORGS.find((o) => ip.startsWith(o.prefix))?.org ?? null;
   },
 };
-
-/** Mulberry32: a fixed sequence, so the demo (and the screenshot) is the same every time. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Profile {
   coin: string;
@@ -117,7 +106,7 @@ export function buildDemoDb(path: string): DemoInfo {
   const db = openDatabase(path);
   const runs = [startRun(db, { command: 'collect --listen 0.0.0.0:2055', inputs: ['netflow 192.0.2.1'] }), startRun(db, { command: 'scan export-day2.pcap', inputs: ['export-day2.pcap'] })];
   const sinks = runs.map((id) => new HitSink(db, id, { batchSize: 200 }));
-  const r = rng(20240301);
+  const r = prng(20240301);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!;
   const between = (lo: number, hi: number) => lo + (hi - lo) * r();
   // Sources per organisation (made up): a few big ones, many small.

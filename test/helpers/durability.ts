@@ -3,8 +3,10 @@
  * signalled and starved of disk, and the database looked at from another connection.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import Database from 'better-sqlite3';
 import { BIN, ROOT, logLines, type CliResult } from './cli.js';
 import { ethernet, tcpPacket } from './frames.js';
@@ -12,18 +14,6 @@ import { v5, type V5Record } from './netflow-build.js';
 import { BASE_TS_MICROS, writePcap } from './pcap-writer.js';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Small seeded PRNG (mulberry32): the same seed gives the same kill moments. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The log lines written so far, without a last line still being written. */
 function written(stderr: string): Record<string, any>[] {
@@ -242,4 +232,21 @@ export async function waitForOpenFile(pid: number, path: string, ms = 20_000): P
     await sleep(1);
   }
   return false;
+}
+
+/**
+ * Temporary directories for one test file, removed when the file's tests are done. `before` runs
+ * first in that clean-up (e.g. unmounting what was mounted inside them).
+ */
+export function tempDirs(prefix: string, before: () => void = () => {}): () => string {
+  const dirs: string[] = [];
+  afterAll(() => {
+    before();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+  return () => {
+    const d = mkdtempSync(join(tmpdir(), prefix));
+    dirs.push(d);
+    return d;
+  };
 }
