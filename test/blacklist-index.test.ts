@@ -1,22 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { BlacklistIndex, buildIndex, parsePlainList, type BlacklistEntry } from '../src/blacklist/index.js';
+import { BlacklistIndex, buildIndex, type BlacklistEntry } from '../src/blacklist/index.js';
+import { addressOf, listEntries, matchText } from './helpers/blacklist.js';
 
-/** Entries from list text (must parse cleanly). */
-const list = (text: string, source = 'test.txt'): BlacklistEntry[] => {
-  const r = parsePlainList(text, source);
-  expect(r.errors.map(String)).toEqual([]);
-  return r.entries;
-};
-/** Address bytes as the pipeline hands them: IPv4 in 4 bytes, IPv6 in 16. */
-const ip = (s: string): { addr: Uint8Array; version: 4 | 6 } => {
-  const e = list(s)[0]!;
-  return { addr: e.addr, version: e.version };
-};
-/** Text of the matching entry, or null. */
-const m = (idx: BlacklistIndex, addr: string, port: number): string | null => {
-  const a = ip(addr);
-  return idx.match(a.addr, a.version, port)?.text ?? null;
-};
+const list = listEntries;
+const ip = addressOf;
+const m = matchText;
 
 describe('BlacklistIndex: basics', () => {
   const idx = buildIndex(

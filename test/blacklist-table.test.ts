@@ -9,27 +9,17 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AddressTable } from '../src/blacklist/address-table.js';
 import { parseList } from '../src/blacklist/formats/index.js';
-import { BlacklistIndex, buildIndex, parsePlainList, tableOf, type BlacklistEntry } from '../src/blacklist/index.js';
+import { BlacklistIndex, buildIndex, tableOf, type BlacklistEntry } from '../src/blacklist/index.js';
 import { readListInto } from '../src/blacklist/list-reader.js';
 import { buildSnapshot, LiveBlacklist } from '../src/blacklist/live.js';
 import { loadRunOnlyLists } from '../src/blacklist/run-list.js';
 import { commitVersion, loadSnapshot, loadStoredList } from '../src/blacklist/store.js';
 import { openDatabase } from '../src/report/db.js';
-import { entries as storeEntries, memoryLog } from './helpers/blacklist.js';
+import { addressOf, entries as storeEntries, listEntries, matchText, memoryLog } from './helpers/blacklist.js';
 
-const list = (text: string, source = 'test.txt'): BlacklistEntry[] => {
-  const r = parsePlainList(text, source);
-  expect(r.errors.map(String)).toEqual([]);
-  return r.entries;
-};
-const ip = (s: string): { addr: Uint8Array; version: 4 | 6 } => {
-  const e = list(s)[0]!;
-  return { addr: e.addr, version: e.version };
-};
-const m = (idx: BlacklistIndex, addr: string, port: number): string | null => {
-  const a = ip(addr);
-  return idx.match(a.addr, a.version, port)?.text ?? null;
-};
+const list = listEntries;
+const ip = addressOf;
+const m = matchText;
 /** Every entry of a table, as objects. */
 const all = (t: AddressTable): BlacklistEntry[] => Array.from({ length: t.size }, (_, i) => t.entry(i));
 /** Table read from list text with the run-only reader. */

@@ -1,6 +1,8 @@
 /** Shared pieces of the blacklist store, refresh and CLI tests: configs, a log that records, entries. */
 import { Writable } from 'node:stream';
 import pino from 'pino';
+import { expect } from 'vitest';
+import { parsePlainList, type BlacklistEntry, type BlacklistIndex } from '../../src/blacklist/index.js';
 import type { BlacklistConfig, ResolveConfig, SourceConfig } from '../../src/config.js';
 import { domainText } from '../../src/blacklist/formats/domain.js';
 import { parseEntryValue } from '../../src/blacklist/formats/entry.js';
@@ -46,3 +48,22 @@ export function entries(source: string, values: string[], labels: { coin?: strin
 /** 2025-01-01T00:00:00Z: a fixed clock for expiry tests. */
 export const T0 = Date.UTC(2025, 0, 1);
 export const HOUR = 3_600_000;
+
+/** Entries from list text (must parse cleanly). */
+export const listEntries = (text: string, source = 'test.txt'): BlacklistEntry[] => {
+  const r = parsePlainList(text, source);
+  expect(r.errors.map(String)).toEqual([]);
+  return r.entries;
+};
+
+/** Address bytes as the pipeline hands them: IPv4 in 4 bytes, IPv6 in 16. */
+export const addressOf = (s: string): { addr: Uint8Array; version: 4 | 6 } => {
+  const e = listEntries(s)[0]!;
+  return { addr: e.addr, version: e.version };
+};
+
+/** Text of the entry `idx` matches for `addr` on `port`, or null. */
+export const matchText = (idx: BlacklistIndex, addr: string, port: number): string | null => {
+  const a = addressOf(addr);
+  return idx.match(a.addr, a.version, port)?.text ?? null;
+};
