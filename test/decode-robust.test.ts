@@ -23,28 +23,12 @@ import {
   udpPacket,
 } from './helpers/frames.js';
 import { prng } from './helpers/prng.js';
+import { guarded } from './helpers/guarded.js';
 
 function randomBytes(next: () => number, n: number): Uint8Array {
   const b = new Uint8Array(n);
   for (let i = 0; i < n; i++) b[i] = (next() * 256) | 0;
   return b;
-}
-
-/** A Buffer whose index reads outside [lo, hi) throw: proof the decoder stays inside caplen. */
-function guarded(buf: Buffer, lo: number, hi: number): Buffer {
-  return new Proxy(buf, {
-    get(target, prop) {
-      if (typeof prop === 'string') {
-        const c = prop.charCodeAt(0);
-        if ((c >= 48 && c <= 57) || c === 45) {
-          const i = Number(prop);
-          if (Number.isInteger(i) && (i < lo || i >= hi)) throw new Error(`read at ${i} outside [${lo}, ${hi})`);
-        }
-      }
-      const v = Reflect.get(target, prop, target) as unknown;
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  });
 }
 
 const BEFORE = 7;

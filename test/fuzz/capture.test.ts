@@ -11,39 +11,17 @@
 import fc from 'fast-check';
 import { describe, expect } from 'vitest';
 import { MAX_RECORD } from '../../src/capture/format.js';
-import type { PacketView } from '../../src/capture/packet.js';
-import { CaptureReader, type CaptureStats } from '../../src/capture/reader.js';
+import type { CaptureStats } from '../../src/capture/reader.js';
 import { PoolwatchError } from '../../src/errors.js';
 import { pcapngSeeds, pcapSeeds } from './corpus.js';
 import { expectLinear, scaledBinary } from './linear.js';
-import { applyBinary, binaryCase, chunking, chunks, type Seed } from './mutate.js';
+import { readChunked, type Got } from '../helpers/read-capture.js';
+import { applyBinary, binaryCase, chunking, type Seed } from './mutate.js';
 import { fuzz } from './runs.js';
 
-interface Got {
-  bytes: string;
-  caplen: number;
-  origLen: number;
-  tsMicros: number;
-  linkType: number;
-  index: number;
-  fileOffset: number;
-}
-
+/** Read through the helper every capture test uses, chunked as `sizes` says (none: one chunk). */
 function read(input: Uint8Array, sizes: number[]): { got: Got[]; stats: CaptureStats } {
-  const got: Got[] = [];
-  const r = new CaptureReader('fuzz.cap', (p: PacketView) => {
-    got.push({
-      bytes: Buffer.from(p.data.subarray(p.offset, p.offset + p.caplen)).toString('hex'),
-      caplen: p.caplen,
-      origLen: p.origLen,
-      tsMicros: p.tsMicros,
-      linkType: p.linkType,
-      index: p.index,
-      fileOffset: p.fileOffset,
-    });
-  });
-  for (const c of chunks(input, sizes)) r.push(Buffer.from(c.buffer, c.byteOffset, c.byteLength));
-  return { got, stats: r.end() };
+  return readChunked(Buffer.from(input.buffer, input.byteOffset, input.byteLength), (i) => (sizes.length === 0 ? input.length : sizes[i % sizes.length]!), 'fuzz.cap');
 }
 
 const CODES = ['PW_ERR_TRUNCATED', 'PW_ERR_BAD_MAGIC', 'PW_ERR_BAD_LENGTH', 'PW_ERR_BAD_BLOCK'];
@@ -68,7 +46,7 @@ function checkRead(input: Uint8Array, got: Got[], stats: CaptureStats): void {
   let lastOffset = -1;
   for (const p of got) {
     expect(p.caplen).toBeLessThanOrEqual(MAX_RECORD);
-    expect(p.bytes.length).toBe(2 * p.caplen);
+    expect(p.hex.length).toBe(2 * p.caplen);
     expect(Number.isFinite(p.tsMicros)).toBe(true);
     expect(p.linkType).toBeGreaterThanOrEqual(0);
     expect(p.linkType).toBeLessThanOrEqual(0xffff);
@@ -79,7 +57,7 @@ function checkRead(input: Uint8Array, got: Got[], stats: CaptureStats): void {
     // The packet is bytes of a record that is in the input, at its record's offset: after a
     // pcap record header (16), a pcapng simple packet block header (12) or packet block header (28).
     const at = [16, 12, 28].map((k) => p.fileOffset + k).filter((o) => o + p.caplen <= stats.bytes);
-    expect(at.some((o) => hex.toString('hex', o, o + p.caplen) === p.bytes), `packet ${p.index} is not in its record`).toBe(true);
+    expect(at.some((o) => hex.toString('hex', o, o + p.caplen) === p.hex), `packet ${p.index} is not in its record`).toBe(true);
   }
   expect(lastIndex + 1).toBeLessThanOrEqual(stats.packets + stats.skipped);
   for (const lt of stats.linkTypes) expect(lt >= 0 && lt <= 0xffff).toBe(true);

@@ -18,25 +18,9 @@ import { frames, linkTypes, type Frame } from './corpus.js';
 import { expectLinear } from './linear.js';
 import { applyBinary, binaryCase, whole, type Seed } from './mutate.js';
 import { fuzz } from './runs.js';
+import { guarded } from '../helpers/guarded.js';
 
 const OUTCOMES = ['ok', 'not-ip', 'unsupported-link', 'truncated', 'malformed'];
-
-/** A Buffer whose index reads outside [lo, hi) throw: proof the decoder stays inside caplen. */
-function guarded(buf: Buffer, lo: number, hi: number): Buffer {
-  return new Proxy(buf, {
-    get(target, prop) {
-      if (typeof prop === 'string') {
-        const c = prop.charCodeAt(0);
-        if ((c >= 48 && c <= 57) || c === 45) {
-          const i = Number(prop);
-          if (Number.isInteger(i) && (i < lo || i >= hi)) throw new Error(`decoder read byte ${i} outside the packet [${lo}, ${hi})`);
-        }
-      }
-      const v = Reflect.get(target, prop, target) as unknown;
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  });
-}
 
 interface View {
   frame: Uint8Array;
