@@ -17,8 +17,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixture } from './helpers/cli.js';
 import {
-  committed, PCAP_HEADER, session, sessionTs, sleep, soundness, srcOf, start, v5Datagram, writeConfig, type Proc,
-  tempDirs,
+  committed, PCAP_HEADER, session, sessionTs, soundness, srcOf, start, v5Datagram, writeConfig, type Proc,
+  tempDirs, waitForHits,
 } from './helpers/durability.js';
 
 const POOL = '198.51.100.99';
@@ -65,16 +65,6 @@ function fill(dir: string): string {
     closeSync(fd);
   }
   return path;
-}
-
-async function waitForHits(db: string, n: number, ms = 20_000): Promise<void> {
-  const t0 = Date.now();
-  for (;;) {
-    const c = committed(db);
-    if (c !== null && c.hits.length >= n) return;
-    if (Date.now() - t0 > ms) throw new Error(`saw ${c?.hits.length ?? 0} of ${n} hits`);
-    await sleep(25);
-  }
 }
 
 /** The two error lines of a write that failed for good: where it stopped, and the command's end. */

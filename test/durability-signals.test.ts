@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { hasCommand } from './helpers/cli.js';
 import {
   committed, PCAP_HEADER, session, SESSION_PACKETS, sessionTs, sleep, srcOf, start, v5Datagram, writeConfig, type Proc,
-  tempDirs,
+  tempDirs, waitForHits,
 } from './helpers/durability.js';
 
 const POOL = '198.51.100.99';
@@ -30,17 +30,6 @@ function setup() {
   writeFileSync(list, `${POOL}:${PORT}\n`);
   const config = writeConfig(dir, ['203.0.113.10:3333']);
   return { dir, db, list, config };
-}
-
-/** Wait until another connection sees `n` hit rows committed. */
-async function waitForHits(db: string, n: number, ms = 20_000): Promise<void> {
-  const t0 = Date.now();
-  for (;;) {
-    const c = committed(db);
-    if (c !== null && c.hits.length >= n) return;
-    if (Date.now() - t0 > ms) throw new Error(`saw ${c?.hits.length ?? 0} of ${n} hits`);
-    await sleep(25);
-  }
 }
 
 const lastRun = (db: string) => committed(db)!.runs.at(-1)!;

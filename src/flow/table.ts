@@ -259,12 +259,8 @@ export class FlowTable {
     flow.proto = pkt.proto;
     flow.aPort = pkt.srcPort;
     flow.bPort = pkt.dstPort;
-    flow.firstSeen = ts;
+    restartPeriod(flow, ts);
     flow.lastSeen = ts;
-    flow.packetsAB = 0;
-    flow.packetsBA = 0;
-    flow.bytesAB = 0;
-    flow.bytesBA = 0;
     flow.synFrom = 0;
     flow.closeState = 0;
     flow.closedAt = 0;
@@ -273,7 +269,6 @@ export class FlowTable {
     flow.inspector = null;
     flow.inspectionDone = false;
     flow.blacklistSide = 0;
-    flow.periodStart = ts;
     this.used[slot] = 1;
     this.hashes[slot] = h;
     const b = h & this.bucketMask;

@@ -250,3 +250,14 @@ export function tempDirs(prefix: string, before: () => void = () => {}): () => s
     return d;
   };
 }
+
+/** Wait until another connection sees `n` hit rows committed. */
+export async function waitForHits(db: string, n: number, ms = 20_000): Promise<void> {
+  const t0 = Date.now();
+  for (;;) {
+    const c = committed(db);
+    if (c !== null && c.hits.length >= n) return;
+    if (Date.now() - t0 > ms) throw new Error(`saw ${c?.hits.length ?? 0} of ${n} hits`);
+    await sleep(25);
+  }
+}
