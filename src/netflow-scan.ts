@@ -19,7 +19,7 @@ import { PoolwatchError, isPoolwatchError } from './errors.js';
 import type { Logger } from './log.js';
 import type { Database } from './report/db.js';
 import type { HitSink, RunEnd } from './report/sink.js';
-import { openRecording, type RecordingRun } from './recording.js';
+import { guardHitWrites, openRecording, type RecordingRun } from './recording.js';
 import { RecordPipeline, type RecordStats } from './rules/flow-records.js';
 import { inputBytes, loadRunOnlyLists } from './scan.js';
 
@@ -34,6 +34,11 @@ export interface FlowRunRequest {
   log: Logger;
   /** Every record decoded, before the rules (--dump-flows); null: none wanted. */
   onRecord: ((r: FlowRecord) => void) | null;
+  /**
+   * Resolves when reading standard input should stop (SIGINT/SIGTERM): what was read is judged,
+   * every hit written and the run closed, as for a live scan.
+   */
+  stopSignal?: Promise<void>;
 }
 
 /** One run's database, blacklist, rules and sink, opened together and closed together. */
@@ -86,25 +91,6 @@ export async function openFlowRun(req: FlowRunRequest, inputs: string[], follow:
         await run.drain();
       }
     },
-  };
-}
-
-/**
- * The periodic flush of a long-running input. A write that fails (disk full, the database locked
- * too long) must not kill a collector that runs for weeks: the hits stay pending in the sink and
- * the next flush tries again; the failure is logged once until a flush succeeds.
- */
-export function periodicFlush(sink: HitSink, log: Logger): () => void {
-  let failing = false;
-  return () => {
-    try {
-      sink.flush();
-      if (failing) log.info({}, 'hits are written again');
-      failing = false;
-    } catch (e) {
-      if (!failing) log.error({ code: (e as { code?: string }).code, err: (e as Error).message }, `cannot write hits, will retry: ${(e as Error).message}`);
-      failing = true;
-    }
   };
 }
 
@@ -169,7 +155,8 @@ export async function runNetflowScan(req: NetflowScanRequest): Promise<NetflowSc
   const pkt = newDecodedPacket();
   let input = '';
   let errorsLogged = 0;
-  const flush = periodicFlush(sink, log);
+  const stdin = new InputStop(req.stopSignal);
+  const writer = guardHitWrites(sink, log, { rideOutLocks: live, onFatal: stdin.stop });
   const dump = req.onRecord;
   const onRecord = (r: FlowRecord): void => {
     pipeline.handleRecord(r, input, 'netflow');
@@ -212,19 +199,26 @@ export async function runNetflowScan(req: NetflowScanRequest): Promise<NetflowSc
   const started = process.hrtime.bigint();
   try {
     for (const name of req.inputs) {
+      if (stdin.stopped || writer.fatal !== null) break;
       input = name;
       const source = fileSource(name);
       let seen = 0;
       const timer = setInterval(() => {
         req.onProgress?.(stats.packets, bytesDone + seen, totalBytes);
-        if (source.kind !== 'file') flush();
+        if (source.kind !== 'file') writer.flush();
       }, 500);
       try {
         const stream = await source.open();
+        stdin.reading(stream);
         stream.on('data', (chunk: Buffer) => {
           seen += chunk.length;
         });
         const cap = await readCaptureStream(stream, name, onPacket);
+        if ((stdin.stopped || writer.fatal !== null) && cap.damaged?.code === 'PW_ERR_TRUNCATED') {
+          // Our own cut, not damage: standard input was closed on the signal inside a record.
+          log.info({ input: name, offset: cap.damaged.context.offset }, `${name}: stopped inside a packet record; that partial packet is not analysed`);
+          cap.damaged = null;
+        }
         stats.inputs.push({ input: name, packets: cap.packets, bytes: cap.bytes, damaged: cap.damaged?.message ?? null });
         if (cap.damaged) {
           incomplete = true;
@@ -237,9 +231,11 @@ export async function runNetflowScan(req: NetflowScanRequest): Promise<NetflowSc
         log.error({ input: name, code: e.code }, e.message);
       } finally {
         clearInterval(timer);
+        stdin.reading(null);
       }
       bytesDone += seen;
     }
+    if (writer.fatal !== null) throw writer.fatal;
   } catch (e) {
     status = 'failed';
     throw e;
@@ -285,7 +281,8 @@ export async function runFlowsCsv(req: FlowsCsvRequest): Promise<FlowsCsvResult>
     pipeline.handleRecord(r, input, 'nfdump');
     if (dump !== null) dump(r);
   };
-  const flush = periodicFlush(sink, log);
+  const stop = new InputStop(req.stopSignal);
+  const writer = guardHitWrites(sink, log, { rideOutLocks: stdin, onFatal: stop.stop });
   const results: FlowsCsvResult['inputs'] = [];
   let incomplete = false;
   let status = 'ok';
@@ -293,15 +290,17 @@ export async function runFlowsCsv(req: FlowsCsvRequest): Promise<FlowsCsvResult>
   const started = process.hrtime.bigint();
   try {
     for (const name of req.inputs) {
+      if (stop.stopped || writer.fatal !== null) break;
       input = name;
       let logged = 0;
       const onBad = (p: CsvProblem) => {
         if (logged++ < MAX_BAD_LINES_LOGGED) log.warn({ input: name, line: p.line, text: p.text }, `${name}, line ${p.line}: ${p.reason}`);
       };
       // A pipe from nfdump runs for hours over years of archives: write hits as they come.
-      const timer = name === '-' ? setInterval(flush, 500) : null;
+      const timer = name === '-' ? setInterval(writer.flush, 500) : null;
       try {
         const stream = name === '-' ? process.stdin : await openFile(name);
+        stop.reading(stream);
         stream.on('data', (chunk: Buffer) => {
           bytes += chunk.length;
         });
@@ -323,8 +322,10 @@ export async function runFlowsCsv(req: FlowsCsvRequest): Promise<FlowsCsvResult>
         log.error({ input: name, code: err.code }, err.message);
       } finally {
         if (timer !== null) clearInterval(timer);
+        stop.reading(null);
       }
     }
+    if (writer.fatal !== null) throw writer.fatal;
   } catch (e) {
     status = 'failed';
     throw e;
@@ -357,4 +358,30 @@ function openFile(path: string): Promise<NodeJS.ReadableStream> {
     s.once('error', (e) => reject(new PoolwatchError('PW_ERR_IO', `cannot read: ${(e as NodeJS.ErrnoException).code ?? e.message}`, { file: path })));
     s.once('ready', () => resolve(s));
   });
+}
+
+/**
+ * Stopping what is being read: on the stop signal (SIGINT/SIGTERM) or a fatal write failure the
+ * input being read is closed, so its read ends with what came so far; inputs not yet started are
+ * skipped. Only a stream of our own is closed when the signal comes: a file is read to its end.
+ */
+class InputStop {
+  stopped = false;
+  private current: NodeJS.ReadableStream | null = null;
+
+  constructor(signal: Promise<void> | undefined) {
+    void signal?.then(() => {
+      this.stopped = true;
+      this.stop();
+    });
+  }
+
+  readonly stop = (): void => {
+    (this.current as { destroy?: () => void } | null)?.destroy?.();
+  };
+
+  reading(stream: NodeJS.ReadableStream | null): void {
+    this.current = stream;
+    if (stream !== null && this.stopped) this.stop();
+  }
 }

@@ -9,9 +9,11 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { NFDUMP_CSV_HEADER } from '../src/capture/nfdump-csv.js';
 import { hasCommand } from './helpers/cli.js';
+import { ethernet, udpPacket } from './helpers/frames.js';
 import {
-  committed, PCAP_HEADER, session, SESSION_PACKETS, sessionTs, sleep, srcOf, start, v5Datagram, writeConfig, type Proc,
+  committed, PCAP_HEADER, pcapRecord, session, SESSION_PACKETS, sessionTs, sleep, srcOf, start, v5Datagram, writeConfig, type Proc,
   tempDirs, waitForHits,
 } from './helpers/durability.js';
 
@@ -65,6 +67,60 @@ describe('SIGTERM and SIGINT stop a live run cleanly', () => {
       expect(logs.filter((l) => l.level >= 50)).toEqual([]);
     });
   }
+
+  it('scan --netflow - and flows - on pipes the writer keeps open: SIGTERM writes every pending hit, closes the run row, exit 0', async () => {
+    const srcs = Array.from({ length: 12 }, (_, j) => srcOf(j + 1));
+    // Export datagrams in a capture on standard input (tcpdump -w - on a collector port).
+    {
+      const { db, list, config } = setup();
+      const p = start(['scan', '--netflow', '-q', '--no-progress', '--db', db, '-c', config, '-b', list, '-']);
+      await p.waitForLog((l) => l.msg === 'blacklist loaded');
+      p.write(PCAP_HEADER);
+      for (let i = 0; i < srcs.length; i += 3) {
+        const frame = ethernet(udpPacket('192.0.2.1', '192.0.2.2', 50000, 2055, v5Datagram(i, srcs.slice(i, i + 3), POOL, PORT)));
+        p.write(pcapRecord(frame, sessionTs(i)));
+        await sleep(5);
+      }
+      await waitForHits(db, srcs.length);
+      p.child.kill('SIGTERM');
+      const r = await p.done;
+      expect(r.code, r.stderr).toBe(0);
+      const c = committed(db)!;
+      expect(c.hits.map((h) => h.src).sort()).toEqual([...srcs].sort());
+      expect(c.runs[0]).toMatchObject({ status: 'ok', packets: 4 });
+      expect(c.runs[0]!.finished_at).not.toBeNull();
+      expect(p.logs().find((l) => l.msg === 'SIGTERM: stopping, writing what is pending')).toBeDefined();
+      expect(p.logs().filter((l) => l.level >= 50)).toEqual([]);
+    }
+    // nfdump -o csv on standard input.
+    {
+      const { db, list, config } = setup();
+      const p = start(['flows', '-q', '--db', db, '-c', config, '-b', list, '-']);
+      await p.waitForLog((l) => l.msg === 'blacklist loaded');
+      const cols = NFDUMP_CSV_HEADER.split(',');
+      const csv = (src: string) => {
+        const v: Record<string, string> = {
+          ts: '2024-03-01 08:00:00', te: '2024-03-01 08:00:10', td: '10.000', sa: src, da: POOL, sp: '40000', dp: String(PORT),
+          pr: 'TCP', flg: '...AP.SF', ipkt: '10', ibyt: '1500', opkt: '0', obyt: '0', ra: '127.0.0.1', eng: '0/0',
+        };
+        return cols.map((k) => v[k] ?? '0').join(',') + '\n';
+      };
+      p.write(Buffer.from(NFDUMP_CSV_HEADER + '\n'));
+      for (const src of srcs) {
+        p.write(Buffer.from(csv(src)));
+        await sleep(5);
+      }
+      await waitForHits(db, srcs.length);
+      p.child.kill('SIGTERM');
+      const r = await p.done;
+      expect(r.code, r.stderr).toBe(0);
+      const c = committed(db)!;
+      expect(c.hits.map((h) => h.src).sort()).toEqual([...srcs].sort());
+      expect(c.runs[0]).toMatchObject({ status: 'ok' });
+      expect(c.runs[0]!.finished_at).not.toBeNull();
+      expect(p.logs().filter((l) => l.level >= 50)).toEqual([]);
+    }
+  });
 
   it('collect: SIGTERM right after the datagrams came writes hits still pending in memory, closes the run row, exit 0', async () => {
     const { db, list, config } = setup();

@@ -76,6 +76,8 @@ export async function scanNetflow(inputs: string[], o: CommonOpts & { progress: 
     command: argv.slice(2).join(' '),
     log,
     onRecord: dumper === null ? null : dumper.write,
+    // Standard input may run for hours (tcpdump -w - on a collector port): stop it cleanly.
+    stopSignal: inputs.includes('-') ? stopOnSignal(log) : undefined,
     onProgress: (packets, bytes, totalBytes) => {
       if (o.progress) meter ??= progressMeter(totalBytes, started);
       meter?.update(packets, bytes);
@@ -186,8 +188,10 @@ nfdump appends is skipped. Times are read in the local time zone, as nfdump writ
 both programs the same TZ. A line that cannot be read is logged with its line number (the first
 20 per input), counted, and skipped; the rest is read.
 
-Exit codes: 0 every line read; 1 some line or input could not be read (the rest was analysed and
-recorded); 2 nothing could be done (bad arguments, missing file, unusable database).
+Exit codes: 0 every line read (standard input: or stopped by SIGINT/SIGTERM, after writing every
+pending hit); 1 some line or input could not be read (the rest was analysed and recorded); 2 nothing
+could be done, or hits could not be written (bad arguments, missing file, unusable, read-only or
+full database).
 
 Examples:
   nfdump -R /data/flows -o csv | poolwatch flows --db hits.db -
@@ -205,6 +209,8 @@ Examples:
         command: argv.slice(2).join(' '),
         log,
         onRecord: dumper === null ? null : dumper.write,
+        // A pipe from nfdump over years of archives runs for hours: stop it cleanly.
+        stopSignal: inputs.includes('-') ? stopOnSignal(log) : undefined,
       });
       log.info(
         {
