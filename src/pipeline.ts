@@ -4,7 +4,6 @@ import type { LiveBlacklist } from './blacklist/live.js';
 import { decodePacket } from './decode/index.js';
 import { newDecodedPacket, PROTO_TCP, PROTO_UDP } from './decode/types.js';
 import { FlowTable, type FlowEndReason, type FlowTableOptions } from './flow/table.js';
-import { shardOf } from './flow/shard.js';
 import type { Flow } from './flow/types.js';
 import { learnFromDns } from './rules/dns.js';
 import { inspectPayload } from './rules/inspect.js';
@@ -27,11 +26,6 @@ export interface PipelineOptions {
   /** Receives every flagged flow, oriented miner → pool. */
   onHit: (hit: FlowHit) => void;
   log: Logger;
-  /**
-   * This pipeline is worker `index` of `count` (scan --workers): every worker reads every packet
-   * but keeps only its share (flow/shard.ts); packets that belong to no flow count in worker 0.
-   */
-  shard?: { index: number; count: number };
 }
 
 export interface InputSummary {
@@ -88,12 +82,8 @@ export class Pipeline {
   private input = '';
   private inputKind = '';
   private warnedLinkTypes = new Set<number>();
-  private readonly shardIndex: number;
-  private readonly shardCount: number;
 
   constructor(private readonly opts: PipelineOptions) {
-    this.shardIndex = opts.shard?.index ?? 0;
-    this.shardCount = opts.shard?.count ?? 1;
     this.table = new FlowTable(opts.flows, (f) => this.flowStarted(f), (f, r) => this.flowEnded(f, r));
   }
 
@@ -105,10 +95,9 @@ export class Pipeline {
 
   /** Bound once so the capture reader can call it without a closure per packet. */
   readonly handlePacket = (p: PacketView): void => {
+    this.stats.packets++;
     const pkt = this.pkt;
     const outcome = decodePacket(p, pkt);
-    if (this.shardCount > 1 && !this.mine(outcome)) return;
-    this.stats.packets++;
     if (outcome !== 'ok') {
       this.countFailure(outcome, p.linkType);
       return;
@@ -134,12 +123,6 @@ export class Pipeline {
     } else if (pkt.srcPort === DNS_PORT) this.dns(p, false);
     // Any other UDP packet costs one port comparison here.
   };
-
-  private mine(outcome: string): boolean {
-    const pkt = this.pkt;
-    if (outcome !== 'ok' || pkt.laterFragment || (pkt.proto !== PROTO_TCP && pkt.proto !== PROTO_UDP)) return this.shardIndex === 0;
-    return shardOf(pkt, this.shardCount) === this.shardIndex;
-  }
 
   /**
    * A DNS answer teaches the live list the addresses of listed names; it never flags its own flow

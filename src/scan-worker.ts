@@ -1,16 +1,19 @@
 /**
- * One worker of `scan --workers N` (see scan-workers.ts): reads every chunk of the capture with its
- * own reader, keeps its share of the packets (flow/shard.ts) and runs the whole packet path on
- * them. Hits go back to the main thread, which alone writes the database.
+ * One worker of `scan --workers N` (see scan-workers.ts): runs the whole packet path on the
+ * packets the main thread hands it (its share of the customers). Hits go back to the main thread,
+ * which alone writes the database.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadRunBlacklist, loadRunOnlyLists, openRunBlacklist } from './blacklist/run-list.js';
-import { CaptureReader } from './capture/reader.js';
+import { newPacketView } from './capture/packet.js';
 import { log as rootLog } from './log.js';
 import { Pipeline } from './pipeline.js';
 import { openDatabase } from './report/db.js';
 import type { FlowHit } from './report/types.js';
-import { DONE, PACKETS, type FromWorker, type ToWorker, type WorkerInit } from './scan-workers.js';
+import {
+  META_CAPLEN, META_FIELDS, META_FILE_OFFSET, META_INDEX, META_LINKTYPE, META_OFFSET, META_ORIGLEN, META_TS,
+  rebuildError, type FromWorker, type ToWorker, type WorkerInit,
+} from './scan-workers.js';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
@@ -36,47 +39,41 @@ async function start(): Promise<void> {
     flows: config.flows,
     onHit: (h) => hits.push(h),
     log,
-    shard: { index: init.index, count: init.count },
   });
   const take = () => {
     const h = hits;
     hits = [];
     return h;
   };
-  let reader: CaptureReader | null = null;
-  let damageSaid = false;
   const progress = new Int32Array(init.progress);
-  const at = 2 * init.index;
+  const pv = newPacketView();
   port.on('message', (m: ToWorker) => {
     try {
       switch (m.type) {
         case 'begin':
           pipeline.beginInput(m.name, m.kind);
-          reader = new CaptureReader(m.name, pipeline.handlePacket);
-          damageSaid = false;
           break;
-        case 'chunk':
-          reader!.push(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
-          Atomics.store(progress, at + PACKETS, pipeline.stats.packets);
-          Atomics.add(progress, at + DONE, 1);
-          if (hits.length > 0 || (reader!.stats.damaged !== null && !damageSaid)) {
-            damageSaid = reader!.stats.damaged !== null;
-            send({ type: 'hits', damaged: damageSaid, hits: take() });
+        case 'packets': {
+          pv.data = Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength);
+          const meta = m.meta;
+          for (let i = 0, k = 0; i < m.count; i++, k += META_FIELDS) {
+            pv.offset = meta[k + META_OFFSET]!;
+            pv.caplen = meta[k + META_CAPLEN]!;
+            pv.origLen = meta[k + META_ORIGLEN]!;
+            pv.tsMicros = meta[k + META_TS]!;
+            pv.linkType = meta[k + META_LINKTYPE]!;
+            pv.index = meta[k + META_INDEX]!;
+            pv.fileOffset = meta[k + META_FILE_OFFSET]!;
+            pipeline.handlePacket(pv);
           }
-          break;
-        case 'end-input': {
-          const stats = reader!.end();
-          pipeline.endInput(stats);
-          const d = stats.damaged;
-          send({
-            type: 'input-done',
-            capture: { ...stats, damaged: null },
-            damaged: d === null ? null : { code: d.code, message: d.message, context: d.context },
-            hits: take(),
-          });
-          reader = null;
+          Atomics.add(progress, init.index, 1);
+          if (hits.length > 0) send({ type: 'hits', hits: take() });
           break;
         }
+        case 'end-input':
+          pipeline.endInput({ ...m.capture, damaged: m.damaged === null ? null : rebuildError(m.damaged) });
+          send({ type: 'input-done', hits: take() });
+          break;
         case 'reload':
           // A newer stored version or --blacklist files read again (a refresh, SIGHUP in the main
           // thread): the same load and swap as there.

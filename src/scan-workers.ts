@@ -1,14 +1,18 @@
 /**
- * `scan --workers N`: the packet path on N threads. The main thread only reads the input and hands
- * every chunk to every worker (a copy each: a memcpy per MiB, nothing per packet); each worker
- * parses the records itself and keeps its share of the packets, chosen by flow/shard.ts so that a
- * flow, and a customer's DNS answers and connections, stay on one worker. Hits come back to the
- * main thread, which alone writes the database (cases and alerts included), so SQLite keeps one
- * writer. A worker spends a little on packets that are not its own (record header, IP and port
- * decode), which is why N workers are somewhat less than N times one.
+ * `scan --workers N`: the packet path on N threads. The main thread reads the input, frames the
+ * records and decodes each packet's addresses and ports once, to choose its worker (flow/shard.ts:
+ * a flow, and a customer's DNS answers and connections, stay on one worker); it copies each packet
+ * into that worker's batch in shared memory, one batch per worker per chunk read. Each worker runs
+ * the whole packet path on its own packets only. Hits come back to the main thread, which alone
+ * writes the database (cases and alerts included), so SQLite keeps one writer. The main thread's
+ * share (framing, one decode and a copy per packet) does not shrink with N: it bounds the gain.
  */
 import { Worker } from 'node:worker_threads';
-import type { CaptureStats } from './capture/reader.js';
+import type { PacketView } from './capture/packet.js';
+import { CaptureReader, type CaptureStats } from './capture/reader.js';
+import { decodePacket } from './decode/index.js';
+import { newDecodedPacket } from './decode/types.js';
+import { ownerOf } from './flow/shard.js';
 import type { Config } from './config.js';
 import { PoolwatchError, type ErrorCode, type ErrorContext } from './errors.js';
 import type { RunStats } from './pipeline.js';
@@ -17,10 +21,7 @@ import type { FlowHit } from './report/types.js';
 export interface WorkerInit {
   index: number;
   count: number;
-  /**
-   * Per worker, two int32 slots: chunks done and packets taken. Shared memory, not a message per
-   * chunk: a postMessage costs more than parsing a MiB of small packets' headers.
-   */
+  /** Per worker, one int32: batches done. Shared memory, so back pressure needs no messages. */
   progress: SharedArrayBuffer;
   config: Config;
   dbPath: string;
@@ -29,36 +30,69 @@ export interface WorkerInit {
 
 export type ToWorker =
   | { type: 'begin'; name: string; kind: string }
-  | { type: 'chunk'; data: Uint8Array }
-  | { type: 'end-input' }
+  /**
+   * `count` packets: packet i is bytes[meta[i*M+OFFSET], + meta[i*M+CAPLEN]), with its record's
+   * fields alongside (see META_*).
+   */
+  | { type: 'packets'; bytes: Uint8Array; meta: Float64Array; count: number }
+  | { type: 'end-input'; capture: CaptureStats; damaged: { code: ErrorCode; message: string; context: ErrorContext } | null }
   | { type: 'reload' }
   | { type: 'finish' };
 
 export type FromWorker =
   | { type: 'ready' }
-  /** Sent only when there is something to say: hits, or the input turned out damaged. */
-  | { type: 'hits'; damaged: boolean; hits: FlowHit[] }
-  | {
-      type: 'input-done';
-      capture: CaptureStats;
-      damaged: { code: ErrorCode; message: string; context: ErrorContext } | null;
-      hits: FlowHit[];
-    }
+  /** Sent only when there are hits. */
+  | { type: 'hits'; hits: FlowHit[] }
+  | { type: 'input-done'; hits: FlowHit[] }
   | { type: 'finished'; stats: RunStats; hits: FlowHit[] }
   | { type: 'failed'; message: string; code?: string };
 
-/** Chunks a worker may have queued before the reader waits for it. */
+/** Batches a worker may have queued before the reader waits for it. */
 const MAX_QUEUED = 16;
+
+/** Fields of a packet in a batch's meta array. */
+export const META_OFFSET = 0;
+export const META_CAPLEN = 1;
+export const META_ORIGLEN = 2;
+export const META_TS = 3;
+export const META_LINKTYPE = 4;
+export const META_INDEX = 5;
+export const META_FILE_OFFSET = 6;
+export const META_FIELDS = 7;
+
+/** One worker's packets of the chunk being read, in shared memory (grown when a chunk needs more). */
+interface Batch {
+  bytes: Uint8Array;
+  used: number;
+  meta: Float64Array;
+  count: number;
+}
 
 interface Member {
   worker: Worker;
-  /** Chunks handed to it. */
+  /** Batches handed to it. */
   posted: number;
+  /** Packets handed to it (for progress). */
+  packets: number;
+  /**
+   * RING batches reused in turn: batch number `posted` fills ring[posted % RING]. Back pressure
+   * keeps at most MAX_QUEUED unread, so the one filled next was read long ago (fresh shared
+   * memory per chunk would cost a page fault per 4 KiB and the garbage collector a lot).
+   */
+  ring: Batch[];
+  batch: Batch;
 }
 
-/** Where a worker counts in the progress array. */
-export const DONE = 0;
-export const PACKETS = 1;
+const RING = MAX_QUEUED + 2;
+
+const newBatch = (bytes: number, packets: number): Batch => ({
+  bytes: new Uint8Array(new SharedArrayBuffer(bytes)),
+  used: 0,
+  meta: new Float64Array(new SharedArrayBuffer(packets * META_FIELDS * 8)),
+  count: 0,
+});
+/** No room yet: the next chunk (or the first packet) makes a batch of the right size. */
+const EMPTY = newBatch(0, 0);
 
 export class ScanWorkers {
   private readonly members: Member[];
@@ -73,11 +107,11 @@ export class ScanWorkers {
     private readonly onHit: (hit: FlowHit) => void,
   ) {
     this.replies = Array.from({ length: count }, () => []);
-    const shared = new SharedArrayBuffer(count * 2 * 4);
+    const shared = new SharedArrayBuffer(count * 4);
     this.progress = new Int32Array(shared);
     this.members = Array.from({ length: count }, (_, index) => {
       const worker = new Worker(new URL('./scan-worker.js', import.meta.url), { workerData: { ...init, index, count, progress: shared } satisfies WorkerInit });
-      const m: Member = { worker, posted: 0 };
+      const m: Member = { worker, posted: 0, packets: 0, ring: Array.from({ length: RING }, () => EMPTY), batch: EMPTY };
       worker.on('message', (msg: FromWorker) => this.receive(index, msg));
       worker.on('error', (e) => this.fail(e));
       worker.on('exit', (code) => {
@@ -102,7 +136,7 @@ export class ScanWorkers {
   /** Packets the workers have taken as theirs so far (for progress). */
   get packets(): number {
     let n = 0;
-    for (let i = 0; i < this.members.length; i++) n += Atomics.load(this.progress, 2 * i + PACKETS);
+    for (const m of this.members) n += m.packets;
     return n;
   }
 
@@ -111,32 +145,88 @@ export class ScanWorkers {
   }
 
   /**
-   * Hand every chunk of `stream` to every worker, then end the input. Resolves with the capture
-   * statistics (every worker reads every record, so worker 0's stand for all).
+   * Read `stream`, handing each packet to its worker, then end the input everywhere. Resolves with
+   * the capture statistics; a damaged input stops at the damage, as a one-thread scan does.
    */
-  async read(stream: NodeJS.ReadableStream, onChunk: (bytes: number) => void): Promise<CaptureStats> {
+  async read(stream: NodeJS.ReadableStream, name: string, onChunk: (bytes: number) => void): Promise<CaptureStats> {
+    const reader = new CaptureReader(name, this.dispatch);
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       this.check();
       onChunk(chunk.length);
-      // One copy into shared memory that every worker reads (postMessage would clone per worker).
-      const data = new Uint8Array(new SharedArrayBuffer(chunk.length));
-      data.set(chunk);
       for (const m of this.members) {
-        m.posted++;
-        m.worker.postMessage({ type: 'chunk', data } satisfies ToWorker);
+        // Room for the whole chunk; a record straddling chunks (from the reader's carry) grows it.
+        if (m.batch.bytes.length < chunk.length) this.replace(m, newBatch(chunk.length, (chunk.length >> 6) + 16));
       }
+      reader.push(chunk);
+      this.send();
       // Back pressure without messages: look at the workers' counters every millisecond.
-      while (this.members.some((m, i) => m.posted - Atomics.load(this.progress, 2 * i + DONE) > MAX_QUEUED)) {
+      while (this.members.some((m, i) => m.posted - Atomics.load(this.progress, i) > MAX_QUEUED)) {
         this.check();
         await new Promise((resolve) => setTimeout(resolve, 1));
       }
-      if (this.damaged) break;
+      if (reader.stats.damaged !== null) break;
     }
-    this.post({ type: 'end-input' });
-    const done = await this.all('input-done');
-    const first = done[0] as Extract<FromWorker, { type: 'input-done' }>;
-    const d = first.damaged;
-    return { ...first.capture, damaged: d === null ? null : rebuildError(d) };
+    const capture = reader.end();
+    this.send();
+    const d = capture.damaged;
+    this.post({ type: 'end-input', capture: { ...capture, damaged: null }, damaged: d === null ? null : { code: d.code, message: d.message, context: d.context } });
+    await this.all('input-done');
+    return capture;
+  }
+
+  /** The reader's packet handler: one decode to choose the worker, one copy into its batch. */
+  private readonly dispatch = (p: PacketView): void => {
+    const outcome = decodePacket(p, this.pkt);
+    const m = this.members[ownerOf(outcome, this.pkt, this.members.length)];
+    let b = m.batch;
+    if (b.used + p.caplen > b.bytes.length || (b.count + 1) * META_FIELDS > b.meta.length) b = this.grow(m, p.caplen);
+    b.bytes.set(p.data.subarray(p.offset, p.offset + p.caplen), b.used);
+    const k = b.count * META_FIELDS;
+    const meta = b.meta;
+    meta[k + META_OFFSET] = b.used;
+    meta[k + META_CAPLEN] = p.caplen;
+    meta[k + META_ORIGLEN] = p.origLen;
+    meta[k + META_TS] = p.tsMicros;
+    meta[k + META_LINKTYPE] = p.linkType;
+    meta[k + META_INDEX] = p.index;
+    meta[k + META_FILE_OFFSET] = p.fileOffset;
+    b.used += p.caplen;
+    b.count++;
+    m.packets++;
+  };
+
+  private readonly pkt = newDecodedPacket();
+
+  private grow(m: Member, need: number): Batch {
+    const old = m.batch;
+    const bytes = old.used + need > old.bytes.length ? Math.max(old.bytes.length * 2, old.used + need) : old.bytes.length;
+    const packets = (old.count + 1) * META_FIELDS > old.meta.length ? old.count * 2 + 16 : old.meta.length / META_FIELDS;
+    const b = newBatch(bytes, packets);
+    b.bytes.set(old.bytes.subarray(0, old.used));
+    b.meta.set(old.meta.subarray(0, old.count * META_FIELDS));
+    b.used = old.used;
+    b.count = old.count;
+    this.replace(m, b);
+    return b;
+  }
+
+  /** A bigger batch in the ring slot being filled. */
+  private replace(m: Member, b: Batch): void {
+    m.ring[m.posted % RING] = b;
+    m.batch = b;
+  }
+
+  /** Hand each worker the batch it has, if any; the next chunk fills fresh ones. */
+  private send(): void {
+    for (const m of this.members) {
+      const b = m.batch;
+      if (b.count === 0) continue;
+      m.posted++;
+      m.worker.postMessage({ type: 'packets', bytes: b.bytes, meta: b.meta, count: b.count } satisfies ToWorker);
+      m.batch = m.ring[m.posted % RING]!;
+      m.batch.used = 0;
+      m.batch.count = 0;
+    }
   }
 
   /** A newer list version is in force in the main thread: the workers load it too. */
@@ -156,14 +246,11 @@ export class ScanWorkers {
     await Promise.all(this.members.map((m) => m.worker.terminate()));
   }
 
-  private damaged = false;
-
   private receive(index: number, msg: FromWorker): void {
     if (msg.type === 'failed') {
       this.fail(msg.code !== undefined ? new PoolwatchError(msg.code as ErrorCode, msg.message) : new Error(msg.message));
       return;
     }
-    if (msg.type === 'hits' && msg.damaged) this.damaged = true;
     if ('hits' in msg) for (const h of msg.hits) this.onHit(h);
     if (msg.type !== 'hits') this.replies[index].push(msg);
     this.wake();
@@ -208,8 +295,8 @@ export class ScanWorkers {
   }
 }
 
-/** A worker's error as the main thread's own (the message is already formatted with its context). */
-function rebuildError(d: { code: ErrorCode; message: string; context: ErrorContext }): PoolwatchError {
+/** An error sent between threads, as it was (its message is already formatted with its context). */
+export function rebuildError(d: { code: ErrorCode; message: string; context: ErrorContext }): PoolwatchError {
   const e = new PoolwatchError(d.code, d.message, d.context);
   e.message = d.message;
   return e;
@@ -223,7 +310,7 @@ function mergeStats(all: RunStats[]): RunStats {
       if (typeof out[k] === 'number') (out as unknown as Record<string, number>)[k] += s[k] as number;
     }
   }
-  // Capture bytes are the input's, read by every worker alike: not a sum.
+  // Capture bytes are the input's, told to every worker alike: not a sum.
   out.bytes = all[0].bytes;
   return out;
 }

@@ -172,7 +172,7 @@ export async function runScan(req: ScanRequest): Promise<ScanResult> {
         if (stopped || writer.fatal !== null) stopInput();
         let stats;
         if (workers !== null) {
-          stats = await workers.read(stream, (n) => {
+          stats = await workers.read(stream, source.name, (n) => {
             seen += n;
           });
         } else {

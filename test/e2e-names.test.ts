@@ -18,6 +18,9 @@ import { CaptureReader } from '../src/capture/reader.js';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../src/config.js';
 import { DEFAULT_FLOW_OPTIONS } from '../src/flow/table.js';
 import type { Logger } from '../src/log.js';
+import { decodePacket } from '../src/decode/index.js';
+import { newDecodedPacket } from '../src/decode/types.js';
+import { ownerOf } from '../src/flow/shard.js';
 import { Pipeline } from '../src/pipeline.js';
 import { querySources } from '../src/report/query.js';
 import type { FlowHit } from '../src/report/types.js';
@@ -61,13 +64,10 @@ const httpTo = (host: string): Say[] => [
   { from: 's', text: 'HTTP/1.1 200 OK\r\nContent-Type: application/javascript\r\nContent-Length: 5\r\n\r\nvar x' },
 ];
 
-/**
- * Run packets through one Pipeline; `before(i)` runs before packet i (to swap lists mid-stream).
- * With `shard`, the pipeline is one worker of scan --workers and keeps only its share.
- */
-function pipe(packets: TestPacket[], live: LiveBlacklist, before?: (i: number) => void, shard?: { index: number; count: number }) {
+/** Run packets through one Pipeline; `before(i)` runs before packet i (to swap lists mid-stream). */
+function pipe(packets: TestPacket[], live: LiveBlacklist, before?: (i: number) => void) {
   const hits: FlowHit[] = [];
-  const p = new Pipeline({ blacklist: live, poolPorts: DEFAULT_POOL_PORTS, flows: DEFAULT_FLOW_OPTIONS, onHit: (h) => hits.push(h), log: silent, shard });
+  const p = new Pipeline({ blacklist: live, poolPorts: DEFAULT_POOL_PORTS, flows: DEFAULT_FLOW_OPTIONS, onHit: (h) => hits.push(h), log: silent });
   p.beginInput('test.pcap', 'pcap');
   packets.forEach((pk, i) => {
     before?.(i);
@@ -117,7 +117,11 @@ describe('passive DNS through the Pipeline', () => {
     const whole = pipe(packets, list());
     expect(whole.hits.length).toBe(12);
     for (const count of [2, 3]) {
-      const parts = Array.from({ length: count }, (_, index) => pipe(packets, list(), undefined, { index, count }));
+      // What scan --workers does: each packet to the pipeline its owner names.
+      const shares: TestPacket[][] = Array.from({ length: count }, () => []);
+      const pkt = newDecodedPacket();
+      for (const pk of packets) shares[ownerOf(decodePacket(packetView(pk.data, 1), pkt), pkt, count)]!.push(pk);
+      const parts = shares.map((share) => pipe(share, list()));
       const key = (h: FlowHit) => `${h.src} ${h.poolIp}:${h.poolPort} ${h.evidence} ${h.packetsUp}/${h.packetsDown}`;
       expect(parts.flatMap((r) => r.hits.map(key)).sort()).toEqual(whole.hits.map(key).sort());
       // Every worker got some of the customers, and every packet was counted once.

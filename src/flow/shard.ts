@@ -1,4 +1,4 @@
-import type { DecodedPacket } from '../decode/types.js';
+import { PROTO_TCP, PROTO_UDP, type DecodeOutcome, type DecodedPacket } from '../decode/types.js';
 
 /**
  * Which of `count` workers a TCP/UDP packet belongs to. The key is one address of the packet, the
@@ -26,4 +26,14 @@ export function shardOf(pkt: DecodedPacket, count: number): number {
   for (let i = 0; i < len; i++) h = Math.imul(h ^ a[i], 0x01000193);
   h ^= h >>> 15;
   return (h >>> 0) % count;
+}
+
+/**
+ * The worker of `count` that takes a packet decoded with `outcome`: its shard for a TCP/UDP
+ * packet; worker 0 for everything that belongs to no flow (not IP, damaged, later fragments, other
+ * protocols), so that those are counted once.
+ */
+export function ownerOf(outcome: DecodeOutcome, pkt: DecodedPacket, count: number): number {
+  if (count === 1 || outcome !== 'ok' || pkt.laterFragment || (pkt.proto !== PROTO_TCP && pkt.proto !== PROTO_UDP)) return 0;
+  return shardOf(pkt, count);
 }
