@@ -134,6 +134,14 @@ export class Pipeline {
     this.stats.dnsLearned += learnFromDns(p.data, pkt.payloadOffset, end, tcp, this.opts.blacklist, p.tsMicros);
   }
 
+  /**
+   * Capture time seen elsewhere has reached `tsMicros` (scan --workers: packets that went to other
+   * workers): idle flows here end as they would had this pipeline seen them.
+   */
+  advanceTo(tsMicros: number): void {
+    this.table.tick(tsMicros);
+  }
+
   endInput(capture: CaptureStats): void {
     this.stats.bytes += capture.bytes;
     this.stats.inputs.push({

@@ -66,10 +66,15 @@ async function start(): Promise<void> {
             pv.fileOffset = meta[k + META_FILE_OFFSET]!;
             pipeline.handlePacket(pv);
           }
+          pipeline.advanceTo(m.now);
           Atomics.add(progress, init.index, 1);
           if (hits.length > 0) send({ type: 'hits', hits: take() });
           break;
         }
+        case 'tick':
+          pipeline.advanceTo(m.now);
+          if (hits.length > 0) send({ type: 'hits', hits: take() });
+          break;
         case 'end-input':
           pipeline.endInput({ ...m.capture, damaged: m.damaged === null ? null : rebuildError(m.damaged) });
           send({ type: 'input-done', hits: take() });

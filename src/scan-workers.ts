@@ -9,12 +9,12 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { PacketView } from './capture/packet.js';
-import { CaptureReader, type CaptureStats } from './capture/reader.js';
+import { CaptureReader, ioError, type CaptureStats } from './capture/reader.js';
 import { decodePacket } from './decode/index.js';
 import { newDecodedPacket } from './decode/types.js';
 import { ownerOf } from './flow/shard.js';
 import type { Config } from './config.js';
-import { PoolwatchError, type ErrorCode, type ErrorContext } from './errors.js';
+import { isPoolwatchError, PoolwatchError, type ErrorCode, type ErrorContext } from './errors.js';
 import type { RunStats } from './pipeline.js';
 import type { FlowHit } from './report/types.js';
 
@@ -34,7 +34,9 @@ export type ToWorker =
    * `count` packets: packet i is bytes[meta[i*M+OFFSET], + meta[i*M+CAPLEN]), with its record's
    * fields alongside (see META_*).
    */
-  | { type: 'packets'; bytes: Uint8Array; meta: Float64Array; count: number }
+  | { type: 'packets'; bytes: Uint8Array; meta: Float64Array; count: number; now: number }
+  /** No packets for this worker in the last chunk, but capture time went on (idle flows end). */
+  | { type: 'tick'; now: number }
   | { type: 'end-input'; capture: CaptureStats; damaged: { code: ErrorCode; message: string; context: ErrorContext } | null }
   | { type: 'reload' }
   | { type: 'finish' };
@@ -74,6 +76,8 @@ interface Member {
   posted: number;
   /** Packets handed to it (for progress). */
   packets: number;
+  /** Capture time last told to it. */
+  told: number;
   /**
    * RING batches reused in turn: batch number `posted` fills ring[posted % RING]. Back pressure
    * keeps at most MAX_QUEUED unread, so the one filled next was read long ago (fresh shared
@@ -111,7 +115,7 @@ export class ScanWorkers {
     this.progress = new Int32Array(shared);
     this.members = Array.from({ length: count }, (_, index) => {
       const worker = new Worker(new URL('./scan-worker.js', import.meta.url), { workerData: { ...init, index, count, progress: shared } satisfies WorkerInit });
-      const m: Member = { worker, posted: 0, packets: 0, ring: Array.from({ length: RING }, () => EMPTY), batch: EMPTY };
+      const m: Member = { worker, posted: 0, packets: 0, told: 0, ring: Array.from({ length: RING }, () => EMPTY), batch: EMPTY };
       worker.on('message', (msg: FromWorker) => this.receive(index, msg));
       worker.on('error', (e) => this.fail(e));
       worker.on('exit', (code) => {
@@ -150,6 +154,21 @@ export class ScanWorkers {
    */
   async read(stream: NodeJS.ReadableStream, name: string, onChunk: (bytes: number) => void): Promise<CaptureStats> {
     const reader = new CaptureReader(name, this.dispatch);
+    try {
+      await this.pump(stream, reader, onChunk);
+    } catch (e) {
+      // Closed under us (a signal closes standard input): the input ends there, as with one thread.
+      if ((e as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') throw isPoolwatchError(e) ? e : ioError(name, e);
+    }
+    const capture = reader.end();
+    this.send();
+    const d = capture.damaged;
+    this.post({ type: 'end-input', capture: { ...capture, damaged: null }, damaged: d === null ? null : { code: d.code, message: d.message, context: d.context } });
+    await this.all('input-done');
+    return capture;
+  }
+
+  private async pump(stream: NodeJS.ReadableStream, reader: CaptureReader, onChunk: (bytes: number) => void): Promise<void> {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       this.check();
       onChunk(chunk.length);
@@ -166,12 +185,6 @@ export class ScanWorkers {
       }
       if (reader.stats.damaged !== null) break;
     }
-    const capture = reader.end();
-    this.send();
-    const d = capture.damaged;
-    this.post({ type: 'end-input', capture: { ...capture, damaged: null }, damaged: d === null ? null : { code: d.code, message: d.message, context: d.context } });
-    await this.all('input-done');
-    return capture;
   }
 
   /** The reader's packet handler: one decode to choose the worker, one copy into its batch. */
@@ -190,12 +203,15 @@ export class ScanWorkers {
     meta[k + META_LINKTYPE] = p.linkType;
     meta[k + META_INDEX] = p.index;
     meta[k + META_FILE_OFFSET] = p.fileOffset;
+    if (p.tsMicros > this.now) this.now = p.tsMicros;
     b.used += p.caplen;
     b.count++;
     m.packets++;
   };
 
   private readonly pkt = newDecodedPacket();
+  /** The latest capture time read so far. */
+  private now = 0;
 
   private grow(m: Member, need: number): Batch {
     const old = m.batch;
@@ -216,13 +232,23 @@ export class ScanWorkers {
     m.batch = b;
   }
 
-  /** Hand each worker the batch it has, if any; the next chunk fills fresh ones. */
+  /**
+   * Hand each worker the batch it has; the next chunk fills the next one of its ring. A worker
+   * with nothing this time is still told how far capture time went, about once a second of it.
+   */
   private send(): void {
     for (const m of this.members) {
       const b = m.batch;
-      if (b.count === 0) continue;
+      if (b.count === 0) {
+        if (this.now - m.told >= 1e6) {
+          m.told = this.now;
+          m.worker.postMessage({ type: 'tick', now: this.now } satisfies ToWorker);
+        }
+        continue;
+      }
       m.posted++;
-      m.worker.postMessage({ type: 'packets', bytes: b.bytes, meta: b.meta, count: b.count } satisfies ToWorker);
+      m.told = this.now;
+      m.worker.postMessage({ type: 'packets', bytes: b.bytes, meta: b.meta, count: b.count, now: this.now } satisfies ToWorker);
       m.batch = m.ring[m.posted % RING]!;
       m.batch.used = 0;
       m.batch.count = 0;

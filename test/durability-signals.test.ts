@@ -38,10 +38,10 @@ const lastRun = (db: string) => committed(db)!.runs.at(-1)!;
 const portOf = (p: Proc) => Number((p.logs().find((l) => l.msg === 'listening')!.sockets[0] as string).split(':').at(-1));
 
 describe('SIGTERM and SIGINT stop a live run cleanly', () => {
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    it(`scan - on a pipe the writer keeps open: ${signal} writes every pending hit (flows still open too), closes the run row, exit 0`, async () => {
+  for (const [signal, extra] of [['SIGTERM', []], ['SIGINT', []], ['SIGTERM', ['--workers', '2']]] as const) {
+    it(`scan ${extra.join(' ')} - on a pipe the writer keeps open: ${signal} writes every pending hit (flows still open too), closes the run row, exit 0`, async () => {
       const { db, list, config } = setup();
-      const p = start(['scan', '-q', '--no-progress', '--db', db, '-c', config, '-b', list, '-']);
+      const p = start(['scan', '-q', '--no-progress', ...extra, '--db', db, '-c', config, '-b', list, '-']);
       await p.waitForLog((l) => l.msg === 'blacklist loaded');
       const n = 30;
       p.write(PCAP_HEADER);

@@ -163,11 +163,15 @@ export class FlowTable {
     }
     if (tsMicros > flow.lastSeen) flow.lastSeen = tsMicros;
     this.touch(flow.slot);
-    if (tsMicros - this.lastSweep >= 1e6) {
-      this.lastSweep = tsMicros;
-      this.expire(tsMicros);
-    }
+    this.tick(tsMicros);
     return flow;
+  }
+
+  /** Capture time has reached `nowMicros`: about once a second of it, end what is due. */
+  tick(nowMicros: number): void {
+    if (nowMicros - this.lastSweep < 1e6) return;
+    this.lastSweep = nowMicros;
+    this.expire(nowMicros);
   }
 
   /** End every flow idle for longer than its idle timeout, and closed flows done lingering. */
