@@ -6,10 +6,10 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseSize } from '../blacklist/units.js';
 import { MAX_EXPORTERS_IN_STATS, runCollect, parseListen } from '../collect.js';
 import { worstExporters } from '../capture/netflow/decoder.js';
-import { DEFAULT_CONFIG_PATH, loadConfig } from '../config.js';
+import { DEFAULT_CONFIG_PATH, loadConfig, type Config } from '../config.js';
 import { PoolwatchError } from '../errors.js';
 import { log } from '../log.js';
-import { runFlowsCsv, runNetflowScan, type FlowRunResult } from '../netflow-scan.js';
+import { runFlowsCsv, runNetflowScan, type FlowRunRequest, type FlowRunResult } from '../netflow-scan.js';
 import { FlowDumper } from '../report/flow-dump.js';
 import { formatSources, OUTPUT_FORMATS, type OutputFormat } from '../report/format.js';
 import { querySources } from '../report/query.js';
@@ -51,6 +51,18 @@ interface CommonOpts {
   dumpFlows?: boolean;
 }
 
+/** What every flow command asks of its run, from the options they share. */
+function flowRun(o: CommonOpts, config: Config, argv: string[], dumper: FlowDumper | null): FlowRunRequest {
+  return {
+    dbPath: o.db ?? ':memory:',
+    blacklistFiles: o.blacklist,
+    config,
+    command: argv.slice(2).join(' '),
+    log,
+    onRecord: dumper === null ? null : dumper.write,
+  };
+}
+
 /** The end of every flow run: the report (unless quiet or dumping), the database closed, the exit code. */
 async function finish(result: FlowRunResult, o: CommonOpts, dumper: FlowDumper | null): Promise<number> {
   if (dumper !== null) await dumper.drained();
@@ -69,13 +81,8 @@ export async function scanNetflow(inputs: string[], o: CommonOpts & { progress: 
   let meter: Progress | null = null;
   const started = Date.now();
   const result = await runNetflowScan({
+    ...flowRun(o, config, argv, dumper),
     inputs,
-    dbPath: o.db ?? ':memory:',
-    blacklistFiles: o.blacklist,
-    config,
-    command: argv.slice(2).join(' '),
-    log,
-    onRecord: dumper === null ? null : dumper.write,
     // Standard input may run for hours (tcpdump -w - on a collector port): stop it cleanly.
     stopSignal: inputs.includes('-') ? stopOnSignal(log) : undefined,
     onProgress: (packets, bytes, totalBytes) => {
@@ -93,7 +100,7 @@ export async function scanNetflow(inputs: string[], o: CommonOpts & { progress: 
       skipped: { notIp: s.notIp, notUdp: s.notUdp, laterFragments: s.fragments, cutDatagrams: s.cutDatagrams },
       decoder: result.decoder,
       exportLoss: result.exporters.reduce((n, e) => n + e.sequenceLost, 0),
-      exporters: result.exporters,
+      exporters: worstExporters(result.exporters, MAX_EXPORTERS_IN_STATS),
       rules: result.records,
       dumped: dumper?.lines,
       damagedInputs: s.inputs.filter((i) => i.damaged !== null).map((i) => i.input),
@@ -142,13 +149,8 @@ Examples:
       const reload = reloadOnHangup(() => loadConfig(o.config));
       const dumper = o.dumpFlows ? new FlowDumper() : null;
       const result = await runCollect({
+        ...flowRun(o, config, argv, dumper),
         listen,
-        dbPath: o.db ?? ':memory:',
-        blacklistFiles: o.blacklist,
-        config,
-        command: argv.slice(2).join(' '),
-        log,
-        onRecord: dumper === null ? null : dumper.write,
         recvBufferSize: o.recvBuffer,
         statsIntervalMs: Math.round(o.statsInterval * 1000),
         stopSignal,
@@ -202,13 +204,8 @@ Examples:
       const config = loadConfig(o.config);
       const dumper = o.dumpFlows ? new FlowDumper() : null;
       const result = await runFlowsCsv({
+        ...flowRun(o, config, argv, dumper),
         inputs,
-        dbPath: o.db ?? ':memory:',
-        blacklistFiles: o.blacklist,
-        config,
-        command: argv.slice(2).join(' '),
-        log,
-        onRecord: dumper === null ? null : dumper.write,
         // A pipe from nfdump over years of archives runs for hours: stop it cleanly.
         stopSignal: inputs.includes('-') ? stopOnSignal(log) : undefined,
       });
