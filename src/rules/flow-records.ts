@@ -147,6 +147,20 @@ export interface RecordStats {
   candidatesEvicted: number;
 }
 
+/** What only payload shows (coin, login, shares...): a flow record never carries it. */
+const NO_PAYLOAD = {
+  coin: null,
+  login: null,
+  worker: null,
+  agent: null,
+  algo: null,
+  difficulty: null,
+  sharesSubmitted: 0,
+  sharesAccepted: 0,
+  sharesRejected: 0,
+  reportedHashrate: null,
+} as const;
+
 /** Runs kept per candidate; beyond it the earliest is judged and dropped. */
 const MAX_RUNS = 16;
 /** How often (record time, ms) the candidates are swept for runs to report or close. */
@@ -312,18 +326,9 @@ export class RecordPipeline {
       evidence: [m.evidence],
       blacklistEntry: m.entry,
       blacklistVersion: m.version,
-      coin: null,
-      login: null,
-      worker: null,
-      agent: null,
-      algo: null,
+      ...NO_PAYLOAD,
       // As on the packet path: for `dns`, the listed name the address was learned for.
       poolHost: m.domain,
-      difficulty: null,
-      sharesSubmitted: 0,
-      sharesAccepted: 0,
-      sharesRejected: 0,
-      reportedHashrate: null,
       firstSeen: r.start * 1000,
       lastSeen: Math.max(r.start, r.end) * 1000,
       packetsUp: poolAtDst ? packets : 0,
@@ -476,17 +481,8 @@ export class RecordPipeline {
       evidence: ['steady-flow'],
       blacklistEntry: null,
       blacklistVersion: null,
-      coin: null,
-      login: null,
-      worker: null,
-      agent: null,
-      algo: null,
+      ...NO_PAYLOAD,
       poolHost: null,
-      difficulty: null,
-      sharesSubmitted: 0,
-      sharesAccepted: 0,
-      sharesRejected: 0,
-      reportedHashrate: null,
       firstSeen: run.pStart * 1000,
       lastSeen: run.pEnd * 1000,
       packetsUp: run.pPacketsUp,
