@@ -12,6 +12,7 @@
 import { AddressTable } from './address-table.js';
 import { readListFile, parsePlainLine } from './plain.js';
 import { ListCollector } from './formats/collect.js';
+import { lineContent } from './formats/lines.js';
 import { parseDomainSpec } from './formats/domain.js';
 import type { ListParseResult } from './types.js';
 
@@ -132,8 +133,7 @@ export function readListInto(format: TableListFormat, text: string, source: stri
 
 /** One line the fast path left, exactly as formats/entries.ts (or plain.ts parsePlainList) reads it. */
 function slowLine(format: TableListFormat, raw: string, line: number, source: string, table: AddressTable, out: ListCollector): void {
-  const hash = raw.indexOf('#');
-  const s = (hash < 0 ? raw : raw.slice(0, hash)).trim();
+  const s = lineContent(raw);
   if (s === '') return;
   const r = parsePlainLine(s, source);
   if (!('error' in r)) {

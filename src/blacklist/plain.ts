@@ -15,6 +15,7 @@
 import { readTextFile } from '../read-text.js';
 import { PoolwatchError } from '../errors.js';
 import { clearHostBits, formatIPv4, formatIPv6, parseIPv4Bytes, parseIPv6Bytes } from './addr.js';
+import { lineContent, splitLines } from './formats/lines.js';
 import type { BlacklistEntry } from './types.js';
 
 export type { BlacklistEntry } from './types.js';
@@ -40,13 +41,9 @@ export function parsePlainList(text: string, source: string): PlainListResult {
   const entries: BlacklistEntry[] = [];
   const errors: PoolwatchError[] = [];
   const warnings: PoolwatchError[] = [];
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // BOM from Windows editors
-  const lines = text.split(/\r\n|\n|\r/);
+  const lines = splitLines(text);
   for (let i = 0; i < lines.length; i++) {
-    let s = lines[i]!;
-    const hash = s.indexOf('#');
-    if (hash >= 0) s = s.slice(0, hash);
-    s = s.trim();
+    const s = lineContent(lines[i]!);
     if (s === '') continue;
     const r = parsePlainLine(s, source);
     const ctx = { file: source, line: i + 1 };

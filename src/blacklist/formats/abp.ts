@@ -21,7 +21,8 @@
  */
 import { parsePlainLine, quote } from '../plain.js';
 import type { ListParseResult } from '../types.js';
-import { ListCollector, splitLines } from './collect.js';
+import { ListCollector } from './collect.js';
+import { splitLines } from './lines.js';
 import { normalizeDomain } from './domain.js';
 
 export interface AbpParseResult extends ListParseResult {

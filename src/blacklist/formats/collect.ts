@@ -1,17 +1,11 @@
 /**
- * What every list parser shares: line splitting, and one collector that keeps each entry once
+ * What every list parser shares: one collector that keeps each entry once
  * and builds errors and warnings with the same code and context. Parsers only decide what a line
  * means; how results are stored, deduplicated and reported is here, once.
  */
 import { PoolwatchError } from '../../errors.js';
 import type { BlacklistEntry, DomainEntry, EntryLabels, ListParseResult } from '../types.js';
 import { domainText } from './domain.js';
-
-/** Lines of a text list: BOM dropped (Windows editors), CRLF, LF and lone CR all end a line. */
-export function splitLines(text: string): string[] {
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  return text.split(/\r\n|\n|\r/);
-}
 
 /**
  * Errors (and warnings) kept per list; past this, only counted. Each is an Error with a stack:

@@ -21,7 +21,8 @@
  */
 import { canonicalText, parsePlainLine, quote } from '../plain.js';
 import type { BlacklistEntry, ListParseResult } from '../types.js';
-import { ListCollector, splitLines } from './collect.js';
+import { ListCollector } from './collect.js';
+import { lineContent, splitLines } from './lines.js';
 import { parseDomainSpec } from './domain.js';
 
 export function parseDomainsList(text: string, source: string): ListParseResult {
@@ -29,8 +30,7 @@ export function parseDomainsList(text: string, source: string): ListParseResult 
   const lines = splitLines(text);
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i]!;
-    const hash = raw.indexOf('#');
-    const s = (hash < 0 ? raw : raw.slice(0, hash)).trim();
+    const s = lineContent(raw);
     if (s === '') continue;
     const line = i + 1;
     if (/\s/.test(s)) {
@@ -44,6 +44,8 @@ export function parseDomainsList(text: string, source: string): ListParseResult 
     }
     out.domain(d.name, d.portLo, d.portHi);
     if (d.warning !== null) out.warning(d.warning, line);
+    // The comment may carry the name's address ("pool.example # 203.0.113.7").
+    const hash = raw.indexOf('#');
     if (hash >= 0) {
       const a = commentAddress(raw.slice(hash + 1).trim(), source);
       if (a !== null) {

@@ -11,7 +11,8 @@
  */
 import { parsePlainLine } from '../plain.js';
 import type { ListParseResult } from '../types.js';
-import { ListCollector, splitLines } from './collect.js';
+import { ListCollector } from './collect.js';
+import { lineContent, splitLines } from './lines.js';
 import { parseDomainSpec } from './domain.js';
 
 const ADDRESS_LIKE = /^[\d.:/\[\]-]+$/;
@@ -20,9 +21,7 @@ export function parseEntriesList(text: string, source: string): ListParseResult 
   const out = new ListCollector(source);
   const lines = splitLines(text);
   for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i]!;
-    const hash = raw.indexOf('#');
-    const s = (hash < 0 ? raw : raw.slice(0, hash)).trim();
+    const s = lineContent(lines[i]!);
     if (s === '') continue;
     const line = i + 1;
     const r = parsePlainLine(s, source);

@@ -17,7 +17,8 @@
 import { parseIPv4Bytes, parseIPv6Bytes } from '../addr.js';
 import { quote } from '../plain.js';
 import type { ListParseResult } from '../types.js';
-import { ListCollector, splitLines } from './collect.js';
+import { ListCollector } from './collect.js';
+import { lineContent, splitLines } from './lines.js';
 import { parseDomainSpec } from './domain.js';
 
 const SYSTEM_NAMES = new Set(['localhost', 'localhost.localdomain', 'broadcasthost', 'local']);
@@ -26,10 +27,7 @@ export function parseHostsList(text: string, source: string): ListParseResult {
   const out = new ListCollector(source);
   const lines = splitLines(text);
   for (let i = 0; i < lines.length; i++) {
-    let s = lines[i]!;
-    const hash = s.indexOf('#');
-    if (hash >= 0) s = s.slice(0, hash);
-    s = s.trim();
+    const s = lineContent(lines[i]!);
     if (s === '') continue;
     const tokens = s.split(/\s+/);
     const line = i + 1;
