@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import { PoolwatchError } from '../src/errors.js';
 import { formatCaseDetail, formatCases } from '../src/report/cases-format.js';
 import {
   addCaseNote, caseHistory, caseHits, CaseTracker, getCase, listCases, openFollowUp, setCaseState, type CaseEvent,
@@ -15,6 +14,7 @@ import type { FlowHit } from '../src/report/types.js';
 import { cli, logLines } from './helpers/cli.js';
 import { memoryLog, writeConfig } from './helpers/follow-up.js';
 import { hit, SEC, T0 } from './helpers/hits.js';
+import { caught } from './helpers/errors.js';
 
 let dir: string;
 beforeEach(() => {
@@ -28,16 +28,6 @@ afterEach(() => {
 function clock(iso: string) {
   let t = Date.parse(iso);
   return { now: () => new Date(t), set: (s: string) => (t = Date.parse(s)) };
-}
-
-function caught(fn: () => unknown): PoolwatchError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(PoolwatchError);
-    return e as PoolwatchError;
-  }
-  throw new Error('expected an error');
 }
 
 const orgs = () => {

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import { PoolwatchError } from '../src/errors.js';
 import { openDatabase } from '../src/report/db.js';
 import { finishRun, HitSink, startRun } from '../src/report/sink.js';
 import { setCaseState, CaseTracker } from '../src/report/cases.js';
@@ -11,6 +10,7 @@ import { canonicalAddress, formatOrgs, loadOrgFiles, loadOrgMap, OrgMap, parseOr
 import { cli, ROOT } from './helpers/cli.js';
 import { hit, SEC, T0 } from './helpers/hits.js';
 import { writeConfig } from './helpers/follow-up.js';
+import { caught } from './helpers/errors.js';
 
 let dir: string;
 beforeEach(() => {
@@ -21,16 +21,6 @@ afterEach(() => {
 });
 
 const org = (name: string, sector: string | null = null, contact: string | null = null): Organisation => ({ name, sector, contact });
-
-function caught(fn: () => unknown): PoolwatchError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(PoolwatchError);
-    return e as PoolwatchError;
-  }
-  throw new Error('expected an error');
-}
 
 describe('OrgMap: longest prefix wins', () => {
   it('IPv4: nested ranges, host routes, the edges of each range, outside every range', () => {

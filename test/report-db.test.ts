@@ -3,27 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PoolwatchError } from '../src/errors.js';
 import { openDatabase, SCHEMA_VERSION } from '../src/report/db.js';
 import { MIGRATIONS } from '../src/report/schema.js';
 import { querySources } from '../src/report/query.js';
 import { finishRun, HitSink, startRun } from '../src/report/sink.js';
 import type { FlowHit } from '../src/report/types.js';
 import { hit as baseHit, T0 } from './helpers/hits.js';
+import { caught } from './helpers/errors.js';
 
 
 const hit = (over: Partial<FlowHit> = {}) => baseHit({ sharesSubmitted: 1, sharesAccepted: 1, ...over });
-
-/** Catch what fn throws, asserting it is a PoolwatchError. */
-function caught(fn: () => unknown): PoolwatchError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(PoolwatchError);
-    return e as PoolwatchError;
-  }
-  throw new Error('expected an error');
-}
 
 let dir: string;
 beforeEach(() => {

@@ -266,7 +266,7 @@ function addText(set: Set<string>, v: string | null): void {
 }
 
 /** Evidence is written by HitSink as a JSON array; tolerate a hand-edited row. */
-function parseEvidence(text: string): string[] {
+export function parseEvidence(text: string): string[] {
   try {
     const v: unknown = JSON.parse(text);
     return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];

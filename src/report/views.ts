@@ -11,7 +11,7 @@ import { PoolwatchError } from '../errors.js';
 import { guard, type Database } from './db.js';
 import { estimateHashrate, sumHashrates, type HashrateEstimate, type HashrateInput, type HashrateMethod, type HashrateTotal } from './hashrate.js';
 import { cmp, compareIp, ipSortKey } from './ipsort.js';
-import { microsToIso, querySources, type QueryOptions, type SourceRecord } from './query.js';
+import { microsToIso, parseEvidence, querySources, type QueryOptions, type SourceRecord } from './query.js';
 import { CATEGORY_STRENGTH, strongerCategory, type HitCategory } from './types.js';
 import type { OrgLookup } from './views-providers.js';
 import { UNKNOWN_ORG } from './orgs.js';
@@ -95,14 +95,6 @@ function toMicros(d: Date | undefined, name: string): number | null {
   return ms * 1000;
 }
 
-function parseEvidence(text: string): string[] {
-  try {
-    const v: unknown = JSON.parse(text);
-    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
-  } catch {
-    return [];
-  }
-}
 
 function isCategory(c: string): c is HitCategory {
   return (CATEGORY_STRENGTH as readonly string[]).includes(c);

@@ -9,19 +9,11 @@
  * Everything is plain byte arrays so a test can cut, corrupt or reorder them.
  */
 
+import { concat } from './frames.js';
+
 export type Bytes = Uint8Array;
 
-export function concat(...parts: Bytes[]): Bytes {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+export { concat };
 
 /** `v` big-endian in `len` bytes (1..8); exact for any safe integer. */
 export function be(v: number | bigint, len: number): Bytes {
