@@ -78,15 +78,15 @@ export class FlowDecoder {
     const end = Math.min(buf.length, start + Math.max(0, Math.floor(length) || 0));
     const size = end - start;
 
-    if (size < 2) return this.garbage(run, -1, exporter, `${size} bytes, too short for any flow export`);
+    if (size < 2) return this.garbage(-1, exporter, `${size} bytes, too short for any flow export`);
     const version = u16(buf, start);
     let need: number;
     if (version === 5) need = V5_HEADER;
     else if (version === 9) need = V9_HEADER;
     else if (version === 10) need = IPFIX_HEADER;
-    else return this.garbage(run, version, exporter, `version ${version} is not NetFlow v5, v9 or IPFIX (10)`);
+    else return this.garbage(version, exporter, `version ${version} is not NetFlow v5, v9 or IPFIX (10)`);
     const names = version === 10 ? 'IPFIX' : `NetFlow v${version}`;
-    if (size < need) return this.garbage(run, version, exporter, `${size} bytes, too short for the ${need}-byte ${names} header`);
+    if (size < need) return this.garbage(version, exporter, `${size} bytes, too short for the ${need}-byte ${names} header`);
 
     const exp = this.table.heard(exporter, receivedAtMs, run);
     if (receivedAtMs === receivedAtMs) this.expire(exp, receivedAtMs, run);
@@ -164,7 +164,7 @@ export class FlowDecoder {
     return worstExporters(out, limit);
   }
 
-  private garbage(run: Run, version: number, exporter: string, why: string): DecodeResult {
+  private garbage(version: number, exporter: string, why: string): DecodeResult {
     this.totals.garbage++;
     // Counted on a known exporter; an unknown address gets no state from garbage.
     const exp = this.table.peek(exporter);

@@ -66,7 +66,7 @@ export function decodeIpfix(b: Uint8Array, start: number, end: number, m: Msg): 
 }
 
 /** Template id 2 (in a template set) or 3 (options) with field count 0 withdraws them all. */
-function withdraw(b: Uint8Array, p: number, id: number, options: boolean, m: Msg): boolean {
+function withdraw(p: number, id: number, options: boolean, m: Msg): boolean {
   if (id === (options ? 3 : 2)) withdrawAll(m.exp, m.dom, options);
   else if (id >= 256) withdrawTemplate(m.exp, m.dom, id);
   else {
@@ -82,7 +82,7 @@ function templates(b: Uint8Array, p: number, end: number, m: Msg): void {
     const id = u16(b, p);
     const count = u16(b, p + 2);
     if (count === 0) {
-      if (!withdraw(b, p, id, false, m)) return;
+      if (!withdraw(p, id, false, m)) return;
       p += 4;
       continue;
     }
@@ -100,7 +100,7 @@ function optionsTemplates(b: Uint8Array, p: number, end: number, m: Msg): void {
     const id = u16(b, p);
     const count = u16(b, p + 2);
     if (count === 0) {
-      if (!withdraw(b, p, id, true, m)) return;
+      if (!withdraw(p, id, true, m)) return;
       p += 4;
       continue;
     }
